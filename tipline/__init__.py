@@ -1,0 +1,1 @@
+"""tipline: anonymous encrypted anti-gang tips and their chain of custody."""

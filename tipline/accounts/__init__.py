@@ -1,0 +1,1 @@
+"""Accounts of officers and staff, their roles, passwords, TOTP and sessions."""

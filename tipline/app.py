@@ -1,0 +1,102 @@
+"""The one place that assembles the service: ``create_app(settings) -> Litestar``.
+
+Every domain package contributes its ``route_handlers``; nothing else here knows
+about tips, accounts or villages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from tipline import db
+from tipline.accounts import controllers as accounts_controllers
+from tipline.accounts.sessions import SessionMiddleware
+from tipline.deadlines import controllers as deadlines_controllers
+from tipline.deadlines.scheduler import run_scheduler
+from tipline.ledger import controllers as ledger_controllers
+from tipline.orgunits import controllers as orgunits_controllers
+from tipline.settings import Settings
+from tipline.web.controllers import WebController, static_router
+from tipline.web.errors import EXCEPTION_HANDLERS
+from tipline.web.security import make_security_headers_hook, server_secret
+from tipline.web.templating import make_template_config, request_locale
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+def provide_locale(request: Request[Any, Any, Any]) -> str:
+    return request_locale(request)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    db.bind(db.make_engine(settings))
+
+    @contextlib.asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        await db.open_pool()
+        try:
+            yield
+        finally:
+            await db.close_pool()
+
+    @contextlib.asynccontextmanager
+    async def scheduler(app: Litestar) -> AsyncIterator[None]:
+        if not settings.scheduler:
+            yield
+            return
+        async with run_scheduler(settings):
+            yield
+
+    return Litestar(
+        route_handlers=[
+            WebController,
+            static_router,
+            *accounts_controllers.route_handlers,
+            *orgunits_controllers.route_handlers,
+            *ledger_controllers.route_handlers,
+            *deadlines_controllers.route_handlers,
+        ],
+        middleware=[SessionMiddleware()],
+        dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},
+        template_config=make_template_config(),
+        csrf_config=CSRFConfig(
+            secret=server_secret(settings).hex(),
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+            # JSON routes take no form posts: a cross-site page cannot send them
+            # (application/json needs CORS, which we never grant) and the session
+            # cookie is SameSite=Strict.
+            exclude=[f"^{API_PREFIX}/", "^/health$", "^/schema"],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[make_security_headers_hook(settings)],
+        lifespan=[database, scheduler],
+        openapi_config=OpenAPIConfig(
+            title="tipline",
+            version="1",
+            description="Anonymous anti-gang tips and village affairs reporting.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(
+                        type="apiKey", name="tipline_session", security_scheme_in="cookie"
+                    )
+                }
+            ),
+        ),
+        state=State({"settings": settings}),
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )

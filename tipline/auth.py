@@ -1,0 +1,95 @@
+"""Roles and route guards.
+
+This module imports no domain package, so every controller of both halves can use
+it. Every route either has a guard from here or is marked public with
+``opt=PUBLIC``; a test walks the route table and fails on any route with neither.
+
+The signed-in account reaches a handler as ``request.user`` (a :class:`CurrentUser`,
+or ``None`` for the anonymous), put there by the session middleware of
+``tipline.accounts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+
+class Role(StrEnum):
+    """What an account may do; each account also belongs to one org unit."""
+
+    admin = "admin"
+    officer = "officer"  # 指定专人, designated officer
+    inspector = "inspector"  # 纪检监察员, discipline inspector
+    county_staff = "county_staff"
+    township_staff = "township_staff"
+
+
+ALL_ROLES = tuple(Role)
+
+# Roles that hold secrets or oversee them must sign in with a second factor.
+ROLES_REQUIRING_TOTP = frozenset({Role.admin, Role.officer, Role.inspector})
+
+# Put on a route (``opt=PUBLIC``) that anyone, signed in or not, may use.
+PUBLIC: dict[str, Any] = {"public": True}
+
+# Put on the few routes (``opt=TOTP_ENROLMENT``) an account that must still enrol its
+# second factor may use: enrolment itself, logout, the account page.
+TOTP_ENROLMENT_KEY = "totp_enrolment"
+TOTP_ENROLMENT: dict[str, Any] = {TOTP_ENROLMENT_KEY: True}
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """The signed-in account as a handler sees it."""
+
+    account_id: int
+    username: str
+    display_name: str
+    role: Role
+    org_unit_id: int
+    org_unit_name: str
+    session_id: int
+    totp_enrolled: bool
+
+    @property
+    def is_county_level(self) -> bool:
+        return self.role is not Role.township_staff
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    """The signed-in account, or 401 for the anonymous."""
+    user = connection.scope.get("user")
+    if not isinstance(user, CurrentUser):
+        raise NotAuthorizedException("error.login_required")
+    return user
+
+
+def requires(
+    *roles: Role,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard admitting signed-in accounts with one of ``roles`` (any role if none given)."""
+    allowed = frozenset(roles or ALL_ROLES)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user.role not in allowed:
+            raise PermissionDeniedException("error.forbidden")
+        if (
+            user.role in ROLES_REQUIRING_TOTP
+            and not user.totp_enrolled
+            and not handler.opt.get(TOTP_ENROLMENT_KEY)
+        ):
+            raise PermissionDeniedException("error.totp_enrolment_required")
+
+    guard.__name__ = "requires_" + "_".join(sorted(role.value for role in allowed))
+    guard.roles = allowed  # type: ignore[attr-defined]
+    return guard
+
+
+signed_in = requires()

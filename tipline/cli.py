@@ -1,0 +1,131 @@
+"""The ``tipline`` command for operators.
+
+Every command reads the same ``TIPLINE_*`` settings as the service. Each domain
+package adds its own sub-commands in ``<package>/commands.py`` (a ``register``
+function); this module assembles them and owns ``serve`` and ``migrate``.
+Secrets (passwords) are read from standard input or a prompt, never from argv,
+where ``ps`` and the shell history would keep them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from tipline.settings import Settings, SettingsError
+
+PICCOLO_CONF = "tipline.piccolo_conf"
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message says why (exit status 2)."""
+
+
+def run_with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Bind the tables to the configured database and run ``work`` with a pool open."""
+    from tipline import db
+
+    async def runner() -> Any:
+        db.bind(db.make_engine(settings))
+        await db.open_pool()
+        try:
+            return await work()
+        except Exception as error:
+            if db.is_missing_table(error):
+                raise CommandError(
+                    "the database has no tipline tables yet: run `tipline migrate` first"
+                ) from error
+            raise
+        finally:
+            await db.close_pool()
+
+    return asyncio.run(runner())
+
+
+def read_secret(prompt: str) -> str:
+    """A secret from a terminal prompt, or the first line of piped standard input."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def migrate_all() -> list[str]:
+    """Apply every pending migration of every Piccolo app; returns what it did."""
+    os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all", migration_id="all")
+    if not result.success:
+        raise CommandError(f"migration failed: {result.message}")
+    return [result.message or "done"]
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    workers = 1 if settings.is_sqlite else args.workers
+    uvicorn.run(
+        "tipline.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    run_with_database(settings, migrate_all)
+    print("migrations applied")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tipline import demo
+    from tipline.accounts import commands as accounts_commands
+    from tipline.ledger import commands as ledger_commands
+    from tipline.orgunits import commands as orgunits_commands
+
+    parser = argparse.ArgumentParser(
+        prog="tipline",
+        description="Run and administer the tipline service. Settings come from TIPLINE_* "
+        "environment variables (see the README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the web application (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers", type=int, default=2, help="worker processes on PostgreSQL (SQLite: always 1)"
+    )
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply all database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    demo.register(commands)
+    accounts_commands.register(commands)
+    orgunits_commands.register(commands)
+    ledger_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.handler(settings, args) or 0)
+    except (SettingsError, CommandError) as error:
+        print(f"tipline: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,1 @@
+"""The chain of custody: one append-only, hash-chained ledger of events."""

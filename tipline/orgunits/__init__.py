@@ -1,0 +1,1 @@
+"""The county -> township -> village hierarchy every account and record belongs to."""

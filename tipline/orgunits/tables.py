@@ -1,0 +1,27 @@
+"""Org units: the county, its townships (a farm 场 counts as one), villages and communities."""
+
+from enum import StrEnum
+
+from piccolo.columns import ForeignKey, Varchar
+from piccolo.table import Table
+
+
+class OrgUnitKind(StrEnum):
+    county = "county"
+    township = "township"
+    farm = "farm"
+    village = "village"
+    community = "community"
+
+
+TOWNSHIP_KINDS = (OrgUnitKind.township, OrgUnitKind.farm)
+VILLAGE_KINDS = (OrgUnitKind.village, OrgUnitKind.community)
+
+
+class OrgUnit(Table, tablename="org_unit"):
+    """One unit of the hierarchy, identified by its administrative ``code``."""
+
+    code = Varchar(length=32, unique=True, index=True)
+    name = Varchar(length=100)
+    kind = Varchar(length=16, choices=OrgUnitKind)
+    parent: ForeignKey["OrgUnit"] = ForeignKey("self", null=True, default=None)

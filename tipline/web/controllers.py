@@ -1,0 +1,66 @@
+"""Pages and routes that belong to no domain: home, language switch, health, static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import PathParameter
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from tipline import db
+from tipline.auth import PUBLIC
+from tipline.settings import LOCALES
+from tipline.web.i18n import LOCALE_COOKIE
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+
+
+class WebController(Controller):
+    opt = PUBLIC
+
+    @get("/", name="home", include_in_schema=False)
+    async def home(self) -> Template:
+        return Template("web/home.html")
+
+    @get("/lang/{code:str}", name="switch-language", include_in_schema=False)
+    async def switch_language(
+        self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter()]
+    ) -> Redirect:
+        """Remember the chosen language in a cookie; the Referer is never sent, so go home."""
+        response = Redirect("/")
+        if code in LOCALES:
+            response.set_cookie(
+                LOCALE_COOKIE,
+                code,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="strict",
+                secure=request.app.state.settings.secure_cookies,
+            )
+        return response
+
+    @get("/health", name="health", tags=["service"])
+    async def health(self) -> Response[Health]:
+        """Whether the service and its database answer."""
+        if await db.check_database():
+            return Response(Health("ok", "ok"), status_code=HTTP_200_OK)
+        return Response(Health("degraded", "unavailable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)
+
+
+static_router = create_static_files_router(
+    path="/static",
+    directories=[STATIC_DIR],
+    opt=PUBLIC,
+    include_in_schema=False,
+    cache_control=None,
+)

@@ -1,0 +1,85 @@
+"""The Jinja template engine shared by every package, and what templates may call.
+
+Each package keeps its templates in ``<package>/templates/<package>/``; the engine
+searches all of them, so a template is named ``accounts/login.html`` and so on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from tipline.auth import CurrentUser, Role
+from tipline.web.i18n import LOCALE_COOKIE, PACKAGE_ROOTS, choose_locale, translate
+
+
+class NavItem(msgspec.Struct, frozen=True):
+    href: str
+    label: str
+    roles: frozenset[Role]
+
+
+ADMIN = frozenset({Role.admin})
+EVERYONE = frozenset(Role)
+
+# The top navigation, filtered by role; packages add their pages here.
+NAV: list[NavItem] = [
+    NavItem("/", "nav.home", EVERYONE),
+    NavItem("/account", "nav.account", EVERYONE),
+    NavItem("/admin/accounts", "nav.admin_accounts", ADMIN),
+    NavItem("/admin/orgunits", "nav.admin_orgunits", ADMIN),
+    NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
+    NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
+    NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),
+]
+
+
+def template_dirs() -> list[Path]:
+    return sorted(
+        path for root in PACKAGE_ROOTS if root.exists() for path in root.glob("**/templates")
+    )
+
+
+def request_locale(request: Any) -> str:
+    """The locale cookie if valid, else the service's default (never fails: error pages use it)."""
+    try:
+        default = request.app.state.settings.default_locale
+        cookie = request.cookies.get(LOCALE_COOKIE)
+    except Exception:
+        return "zh-CN"
+    return choose_locale(cookie, default)
+
+
+def _translate_in_template(ctx: Mapping[str, Any], key: str, **values: Any) -> str:
+    return translate(request_locale(ctx["request"]), key, **values)
+
+
+def _locale_in_template(ctx: Mapping[str, Any], request: Any) -> str:
+    return request_locale(request)
+
+
+def _nav_items(ctx: Mapping[str, Any], request: Any) -> list[NavItem]:
+    user = request.scope.get("user")
+    if not isinstance(user, CurrentUser):
+        return []
+    return [item for item in NAV if user.role in item.roles]
+
+
+def make_template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        engine.register_template_callable("_", _translate_in_template)
+        engine.register_template_callable("locale", _locale_in_template)
+        engine.register_template_callable("nav_items", _nav_items)
+        engine.engine.autoescape = True
+
+    return TemplateConfig(
+        directory=list[Path | PathLike[Any] | str](template_dirs()),
+        engine=JinjaTemplateEngine,
+        engine_callback=configure,
+    )

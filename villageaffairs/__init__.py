@@ -1,0 +1,1 @@
+"""Village self-government reporting: elections, reviews, appraisals, rules, supervision."""
