@@ -238,5 +238,13 @@ async def events_for(object_type: str, object_id: str | int) -> list[dict[str, A
     )
 
 
-async def recent_events(limit: int = 100) -> list[dict[str, Any]]:
-    return await CustodyEvent.select().order_by(CustodyEvent.seq, ascending=False).limit(limit)
+async def recent_events(
+    limit: int = 100, before_seq: int | None = None, action_prefix: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest events first, paged by ``before_seq``, optionally of one kind of action."""
+    query = CustodyEvent.select().order_by(CustodyEvent.seq, ascending=False).limit(limit)
+    if before_seq is not None:
+        query = query.where(CustodyEvent.seq < before_seq)
+    if action_prefix:
+        query = query.where(CustodyEvent.action.like(action_prefix.replace("%", "") + "%"))
+    return await query
