@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Varchar
 from piccolo.table import Table
 
 
@@ -19,9 +19,15 @@ VILLAGE_KINDS = (OrgUnitKind.village, OrgUnitKind.community)
 
 
 class OrgUnit(Table, tablename="org_unit"):
-    """One unit of the hierarchy, identified by its administrative ``code``."""
+    """One unit of the hierarchy, identified by its administrative ``code``.
+
+    Units are never deleted (accounts and records point at them), so the parent
+    link refuses a delete instead of cascading it down to the villages.
+    """
 
     code = Varchar(length=32, unique=True, index=True)
     name = Varchar(length=100)
     kind = Varchar(length=16, choices=OrgUnitKind)
-    parent: ForeignKey["OrgUnit"] = ForeignKey("self", null=True, default=None)
+    parent: ForeignKey["OrgUnit"] = ForeignKey(
+        "self", null=True, default=None, index=True, on_delete=OnDelete.restrict
+    )

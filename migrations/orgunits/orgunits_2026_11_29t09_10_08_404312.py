@@ -6,7 +6,7 @@ from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-29T09:03:56:962536"
+ID = "2026-11-29T09:10:08:404312"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -104,13 +104,13 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": "self",
-            "on_delete": OnDelete.cascade,
+            "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
