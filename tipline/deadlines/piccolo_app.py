@@ -1,4 +1,4 @@
 from tipline.apps import app_config
-from tipline.deadlines.tables import HolidayOverride, JobRun
+from tipline.deadlines.tables import CalendarRevision, HolidayOverride, JobRun
 
-APP_CONFIG = app_config("deadlines", [HolidayOverride, JobRun])
+APP_CONFIG = app_config("deadlines", [HolidayOverride, CalendarRevision, JobRun])

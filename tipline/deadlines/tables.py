@@ -1,4 +1,4 @@
-"""The county's holiday notices and the scheduler's heartbeat."""
+"""The county's holiday notices and the scheduler's record of its jobs."""
 
 from piccolo.columns import Boolean, Date, Integer, Timestamptz, Varchar
 from piccolo.table import Table
@@ -8,12 +8,24 @@ class HolidayOverride(Table, tablename="holiday_override"):
     """One day of a year's official holiday notice, entered by an admin.
 
     ``is_working_day`` is False for a holiday and True for a make-up working day
-    (调休上班). A year with any row here counts as covered by the county's notice.
+    (调休上班). A year with any row here counts as covered by the county's notice;
+    for that day the row wins over the ``chinese_calendar`` package.
     """
 
     day = Date(unique=True, index=True)
     is_working_day = Boolean()
     name = Varchar(length=100)
+
+
+class CalendarRevision(Table, tablename="calendar_revision"):
+    """One row (id 1) whose ``revision`` goes up with every change of the holiday notices.
+
+    Each process keeps the notices in memory and reloads them only when this number
+    differs from the one it loaded: one cheap query instead of reading the table for
+    every due date, and exact even when a deleted row's id is reused.
+    """
+
+    revision = Integer(default=0)
 
 
 class JobRun(Table, tablename="job_run"):
@@ -22,4 +34,5 @@ class JobRun(Table, tablename="job_run"):
     job_id = Varchar(length=64, unique=True)
     last_run_at = Timestamptz(null=True, default=None)
     last_status = Varchar(length=16, default="never")
+    last_error = Varchar(length=200, null=True, default=None)
     runs = Integer(default=0)
