@@ -1,0 +1,69 @@
+"""The assembled application: every route is guarded or explicitly public."""
+
+from __future__ import annotations
+
+import re
+
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from tipline.auth import PUBLIC
+
+
+def _handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:
+    return [
+        (route.path, handler)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+    ]
+
+
+def _is_openapi(handler: HTTPRouteHandler) -> bool:
+    """Litestar's own schema routes (``/schema``): public by design, and generated."""
+    return handler.fn.__module__.startswith("litestar.")
+
+
+def _is_public(handler: HTTPRouteHandler) -> bool:
+    return all(handler.opt.get(key) == value for key, value in PUBLIC.items())
+
+
+def test_every_route_has_a_guard_or_is_marked_public(app: Litestar) -> None:
+    unguarded = [
+        f"{sorted(handler.http_methods)} {path} ({handler.handler_name})"
+        for path, handler in _handlers(app)
+        if not _is_openapi(handler) and not handler.resolve_guards() and not _is_public(handler)
+    ]
+    assert not unguarded, "routes with neither a guard nor opt=PUBLIC:\n" + "\n".join(unguarded)
+
+
+def test_the_walk_sees_the_routes(app: Litestar) -> None:
+    paths = {path for path, _ in _handlers(app)}
+    assert {"/", "/health", "/lang/{code:str}"} <= paths
+    assert any(path.startswith("/static") for path in paths)
+
+
+def _example_path(path: str) -> str:
+    return re.sub(r"\{[^}:]+:(int|str|path)\}", lambda m: "1" if m[1] == "int" else "x", path)
+
+
+async def test_guarded_routes_turn_the_anonymous_away_without_a_500(
+    app: Litestar, client: AsyncTestClient[Litestar]
+) -> None:
+    """Signed out, a page sends the browser to sign in and the API answers 401."""
+    checked = 0
+    for path, handler in _handlers(app):
+        if _is_openapi(handler) or _is_public(handler) or "GET" not in handler.http_methods:
+            continue
+        url = _example_path(path)
+        response = await client.get(url, follow_redirects=False)
+        checked += 1
+        if url.startswith("/api/"):
+            assert response.status_code == 401, (url, response.status_code)
+            assert response.json()["error"] == "error.login_required"
+        else:
+            assert response.status_code in (302, 303), (url, response.status_code)
+            assert response.headers["location"].startswith("/login"), url
+    assert checked, "no guarded GET route to check"
