@@ -1,6 +1,6 @@
 """The county's holiday notices and the scheduler's record of its jobs."""
 
-from piccolo.columns import Boolean, Date, Integer, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -11,6 +11,8 @@ class HolidayOverride(Table, tablename="holiday_override"):
     (调休上班). A year with any row here counts as covered by the county's notice;
     for that day the row wins over the ``chinese_calendar`` package.
     """
+
+    id = Serial(primary_key=True)
 
     day = Date(unique=True, index=True)
     is_working_day = Boolean()
@@ -25,11 +27,15 @@ class CalendarRevision(Table, tablename="calendar_revision"):
     every due date, and exact even when a deleted row's id is reused.
     """
 
+    id = Serial(primary_key=True)
+
     revision = Integer(default=0)
 
 
 class JobRun(Table, tablename="job_run"):
     """The last run of each scheduler job, shown on the admin page."""
+
+    id = Serial(primary_key=True)
 
     job_id = Varchar(length=64, unique=True)
     last_run_at = Timestamptz(null=True, default=None)

@@ -2,12 +2,13 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Boolean
 from piccolo.columns.column_types import Date
 from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Serial
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-29T09:10:21:778643"
+ID = "2026-11-29T09:12:37:731174"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -25,14 +26,34 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="JobRun", tablename="job_run", schema=None, columns=None
-    )
-
-    manager.add_table(
         class_name="CalendarRevision",
         tablename="calendar_revision",
         schema=None,
         columns=None,
+    )
+
+    manager.add_table(
+        class_name="JobRun", tablename="job_run", schema=None, columns=None
+    )
+
+    manager.add_column(
+        table_class_name="HolidayOverride",
+        tablename="holiday_override",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
     )
 
     manager.add_column(
@@ -89,6 +110,67 @@ async def forwards():
             "default": "",
             "null": False,
             "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CalendarRevision",
+        tablename="calendar_revision",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CalendarRevision",
+        tablename="calendar_revision",
+        column_name="revision",
+        db_column_name="revision",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="JobRun",
+        tablename="job_run",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -191,27 +273,6 @@ async def forwards():
         tablename="job_run",
         column_name="runs",
         db_column_name="runs",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CalendarRevision",
-        tablename="calendar_revision",
-        column_name="revision",
-        db_column_name="revision",
         column_class_name="Integer",
         column_class=Integer,
         params={
