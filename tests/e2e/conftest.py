@@ -1,0 +1,220 @@
+"""Real-browser tests: the real ``tipline serve`` in a subprocess, driven by Chromium.
+
+Chromium is Debian's (``/usr/bin/chromium`` or ``TIPLINE_TEST_CHROMIUM``), never a
+browser Playwright downloads. Without one, these tests are skipped with the reason
+(``TIPLINE_TEST_REQUIRE_ALL`` turns that into a failure in CI).
+
+The server and the browser live for this folder only (package scope), and the sync
+Playwright API is used from plain (non-async) tests, so Playwright's event loop never
+meets pytest-asyncio's.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+START_TIMEOUT_SECONDS = 60
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("TIPLINE_TEST_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A running ``tipline serve`` on its own fresh data dir, and the CLI on the same data."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / "server.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+        self.env.update(
+            TIPLINE_DATA_DIR=str(data_dir),
+            TIPLINE_SECURE_COOKIES="0",
+            TIPLINE_SCHEDULER="0",
+            TIPLINE_BASE_URL=self.base_url,
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(
+        self, *args: str, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``tipline ARGS`` as the operator of this server would."""
+        result = subprocess.run(
+            [sys.executable, "-m", "tipline", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=REPO_ROOT,
+            timeout=120,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"tipline {' '.join(args)} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def start(self) -> None:
+        self.cli("migrate")
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tipline", "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"tipline serve exited {self.process.returncode}:\n{self.log()}"
+                )
+            if self._healthy():
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"tipline serve did not answer /health in time:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def chromium_executable() -> str:
+    path = chromium_path()
+    if path is None:
+        pytest.skip(
+            "browser tests: no Chromium at TIPLINE_TEST_CHROMIUM or /usr/bin/chromium "
+            "(apt-get install chromium)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip(
+            "browser tests: the playwright package is not installed (pip install -e '.[dev]')"
+        )
+    return path
+
+
+@pytest.fixture(scope="package")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real server on SQLite, migrated, on a free port of 127.0.0.1."""
+    server = LiveServer(tmp_path_factory.mktemp("live") / "data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser(chromium_executable: str) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _new_context(browser: Browser, live_server: LiveServer, **options: Any) -> BrowserContext:
+    context = browser.new_context(base_url=live_server.base_url, locale="zh-CN", **options)
+    context.set_default_timeout(15_000)
+    # Anything not on our own server is a bug (DESIGN principle 2): refuse it loudly.
+    context.route(
+        lambda url: not url.startswith(live_server.base_url),
+        lambda route: route.abort("blockedbyclient"),
+    )
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no cookies) per test."""
+    ctx = _new_context(browser, live_server)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def no_js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A browser with JavaScript switched off, as a cautious tipster's may be."""
+    ctx = _new_context(browser, live_server, java_script_enabled=False)
+    try:
+        yield ctx.new_page()
+    finally:
+        ctx.close()
