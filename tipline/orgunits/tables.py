@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from piccolo.columns import ForeignKey, OnDelete, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Serial, Varchar
 from piccolo.table import Table
 
 
@@ -24,6 +24,8 @@ class OrgUnit(Table, tablename="org_unit"):
     Units are never deleted (accounts and records point at them), so the parent
     link refuses a delete instead of cascading it down to the villages.
     """
+
+    id: Serial  # Piccolo adds the primary key itself; declared for the type checker
 
     code = Varchar(length=32, unique=True, index=True)
     name = Varchar(length=100)
