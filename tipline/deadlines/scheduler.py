@@ -138,13 +138,12 @@ class LeaderLock:
 
     async def try_acquire(self) -> bool:
         """True when this process holds the lock (already, or from now on)."""
-        if self.connection is not None and not self.connection.is_closed():
-            if self.held:
-                try:
-                    await self.connection.fetchval("SELECT 1")
-                    return True
-                except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
-                    await self.release()
+        if self.held and self.connection is not None and not self.connection.is_closed():
+            try:
+                await self.connection.fetchval("SELECT 1")
+                return True
+            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                await self.release()
         if self.connection is None or self.connection.is_closed():
             self.held = False
             self.connection = await asyncpg.connect(self.dsn, timeout=10)
