@@ -115,3 +115,173 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# --- accounts: accounts and signed-in clients (helper A) --------------------------------
+#
+# For tests of any package that need a signed-in user:
+#
+#     async def test_admin_page(admin_client):            # a client signed in as an admin
+#         response = await admin_client.get("/admin/orgunits")
+#
+#     async def test_two_users(client, app):
+#         account = await sign_in(client, Role.township_staff)   # signs in through the API
+#         other = await extra_client(app)                         # a second cookie jar
+#         await sign_in(other, Role.admin)
+#
+# ``sign_in`` creates the org units it needs (the county and one township, unless the
+# database already has them), creates an account of the role, enrols TOTP for the roles
+# that require it, and signs in through ``POST /api/v1/auth/login``. It returns the
+# account as a dict: id, username, password, role, org_unit_id, totp_secret (or None).
+# For HTML forms, post the CSRF cookie as the ``_csrf_token`` field (``csrf_form``).
+
+TEST_PASSWORD = "Seven Bridges Over Quiet Water 7"
+TEST_COUNTY_CODE = "999900"
+TEST_TOWNSHIP_CODE = "999901"
+
+
+async def ensure_test_org_units() -> dict[str, int]:
+    """The ids of a county and a township: existing ones, or new test units."""
+    from tipline.orgunits.tables import OrgUnit, OrgUnitKind
+
+    county = await OrgUnit.select(OrgUnit.id).where(OrgUnit.kind == OrgUnitKind.county).first()
+    if county is None:
+        rows = await OrgUnit.insert(
+            OrgUnit(code=TEST_COUNTY_CODE, name="测试县", kind=OrgUnitKind.county)
+        ).returning(OrgUnit.id)
+        county = rows[0]
+    township = (
+        await OrgUnit.select(OrgUnit.id)
+        .where(OrgUnit.kind.is_in([OrgUnitKind.township, OrgUnitKind.farm]))
+        .first()
+    )
+    if township is None:
+        rows = await OrgUnit.insert(
+            OrgUnit(
+                code=TEST_TOWNSHIP_CODE,
+                name="测试镇",
+                kind=OrgUnitKind.township,
+                parent=county["id"],
+            )
+        ).returning(OrgUnit.id)
+        township = rows[0]
+    return {"county": int(county["id"]), "township": int(township["id"])}
+
+
+async def make_account(
+    role: Any = None,
+    *,
+    username: str | None = None,
+    password: str = TEST_PASSWORD,
+    org_unit_id: int | None = None,
+    enrol_totp: bool = True,
+) -> dict[str, Any]:
+    """Create an account of ``role`` (default admin); TOTP roles get a secret unless told not."""
+    import secrets as _secrets
+
+    from tipline.accounts import services, totp
+    from tipline.accounts.tables import Account
+    from tipline.auth import ROLES_REQUIRING_TOTP, Role
+    from tipline.ledger.services import SYSTEM
+
+    role = Role(role or Role.admin)
+    units = await ensure_test_org_units()
+    if org_unit_id is None:
+        org_unit_id = units["township" if role is Role.township_staff else "county"]
+    username = username or f"{role.value.replace('_', '-')}-{_secrets.token_hex(3)}"
+    account_id = await services.create_account(
+        SYSTEM,
+        username=username,
+        display_name=f"Test {role.value}",
+        role=role,
+        org_unit_id=org_unit_id,
+        password=password,
+    )
+    secret = None
+    if enrol_totp and role in ROLES_REQUIRING_TOTP:
+        secret = totp.new_secret()
+        await Account.update({Account.totp_secret: secret}).where(Account.id == account_id)
+    return {
+        "id": account_id,
+        "username": username,
+        "password": password,
+        "role": role,
+        "org_unit_id": org_unit_id,
+        "totp_secret": secret,
+    }
+
+
+async def next_totp_code(account: dict[str, Any]) -> str:
+    """A code the account has not used yet (the current step, or the next if it is used)."""
+    from tipline.accounts import totp
+    from tipline.accounts.tables import Account
+
+    row = await Account.select(Account.totp_last_step).where(Account.id == account["id"]).first()
+    step = totp.current_step()
+    if row and row["totp_last_step"] is not None and row["totp_last_step"] >= step:
+        step = row["totp_last_step"] + 1
+    return totp.code_at_step(account["totp_secret"], step)
+
+
+async def log_in(client: AsyncTestClient[Litestar], account: dict[str, Any]) -> Any:
+    """Sign ``account`` in through the API (with a fresh TOTP code); returns the response."""
+    body = {"username": account["username"], "password": account["password"]}
+    if account.get("totp_secret"):
+        body["totp"] = await next_totp_code(account)
+    return await client.post("/api/v1/auth/login", json=body)
+
+
+async def sign_in(
+    client: AsyncTestClient[Litestar], role: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Create an account of ``role`` (see ``make_account``) and sign ``client`` in as it."""
+    account = await make_account(role, **kwargs)
+    response = await log_in(client, account)
+    assert response.status_code == 200, response.text
+    return account
+
+
+async def extra_client(app: Litestar) -> AsyncTestClient[Litestar]:
+    """A second client with its own cookies, sharing the app (and its running lifespan)."""
+    return AsyncTestClient(app, base_url="http://testserver.local")
+
+
+async def csrf_form(client: AsyncTestClient[Litestar], page: str, **fields: Any) -> dict[str, Any]:
+    """``fields`` plus the CSRF token, after GETting ``page`` to obtain the CSRF cookie."""
+    response = await client.get(page)
+    assert response.status_code < 400, response.text
+    return {**fields, "_csrf_token": client.cookies.get("csrftoken")}
+
+
+@pytest.fixture
+async def admin_client(client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    """``client`` signed in as an admin (with TOTP enrolled)."""
+    await sign_in(client, "admin")
+    return client
+
+
+@pytest.fixture
+async def officer_client(client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    await sign_in(client, "officer")
+    return client
+
+
+@pytest.fixture
+async def inspector_client(client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    await sign_in(client, "inspector")
+    return client
+
+
+@pytest.fixture
+async def county_staff_client(client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    await sign_in(client, "county_staff")
+    return client
+
+
+@pytest.fixture
+async def township_staff_client(client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+    await sign_in(client, "township_staff")
+    return client
+
+
+# --- end of accounts section -------------------------------------------------------------

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from tipline import db
 from tipline.accounts import controllers as accounts_controllers
+from tipline.accounts import passwords as accounts_passwords
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import run_scheduler
@@ -41,6 +42,7 @@ def provide_locale(request: Request[Any, Any, Any]) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.bind(db.make_engine(settings))
+    accounts_passwords.configure(settings.password_hash_concurrency)
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

@@ -1,10 +1,176 @@
-"""Server-side sessions (placeholder until the accounts package lands)."""
+"""Server-side sessions: the cookie holds a random token, the database its SHA-256.
 
+A stolen database therefore yields no usable session. A session ends on logout, after
+``session_idle_minutes`` without a request, ``session_max_hours`` after sign-in, and
+when its account is disabled or its password reset (GB/T 22239-2019 8.1.4.1 b:
+ending sessions and logging out automatically after a time-out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from litestar.datastructures import Cookie
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from tipline import db
+from tipline.accounts.tables import AccountSession
+from tipline.auth import CurrentUser, Role
+from tipline.settings import Settings
+
+COOKIE_NAME = "tipline_session"
+TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """Timestamps read back from SQLite may lack a zone; they are stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def session_cookie(token: str, settings: Settings) -> Cookie:
+    """The session cookie: no max-age (it dies with the browser), strict, HTTP only."""
+    return Cookie(
+        key=COOKIE_NAME,
+        value=token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+
+
+def cleared_session_cookie(settings: Settings) -> Cookie:
+    return Cookie(
+        key=COOKIE_NAME,
+        value="",
+        path="/",
+        max_age=0,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+
+
+async def end_sessions(account_id: int, reason: str, *, keep_session_id: int | None = None) -> None:
+    """End every open session of an account (joins the caller's transaction)."""
+    query = AccountSession.update(
+        {AccountSession.ended_at: utcnow(), AccountSession.end_reason: reason}
+    ).where((AccountSession.account == account_id) & AccountSession.ended_at.is_null())
+    if keep_session_id is not None:
+        query = query.where(AccountSession.id != keep_session_id)
+    await query
+
+
+async def end_session(session_id: int, reason: str) -> None:
+    await AccountSession.update(
+        {
+            AccountSession.ended_at: utcnow(),
+            AccountSession.end_reason: reason,
+            AccountSession.totp_pending_secret: None,
+        }
+    ).where((AccountSession.id == session_id) & AccountSession.ended_at.is_null())
+
+
+async def find_open_session(token: str) -> int | None:
+    row = (
+        await AccountSession.select(AccountSession.id)
+        .where((AccountSession.token_hash == token_hash(token)) & AccountSession.ended_at.is_null())
+        .first()
+    )
+    return None if row is None else int(row["id"])
+
+
+async def load_user(token: str, settings: Settings) -> CurrentUser | None:
+    """The account signed in with ``token``, or None; ends the session if it expired."""
+    account = AccountSession.account._
+    row: dict[str, Any] | None = (
+        await AccountSession.select(
+            AccountSession.id,
+            AccountSession.created_at,
+            AccountSession.last_seen_at,
+            AccountSession.ended_at,
+            account.id.as_alias("account_id"),
+            account.username.as_alias("username"),
+            account.display_name.as_alias("display_name"),
+            account.role.as_alias("role"),
+            account.disabled.as_alias("disabled"),
+            account.totp_secret.as_alias("totp_secret"),
+            account.org_unit._.id.as_alias("org_unit_id"),
+            account.org_unit._.name.as_alias("org_unit_name"),
+        )
+        .where(AccountSession.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None or row["ended_at"] is not None:
+        return None
+    now = utcnow()
+    reason = None
+    if row["disabled"]:
+        reason = "disabled"
+    elif now - aware(row["last_seen_at"]) > dt.timedelta(minutes=settings.session_idle_minutes):
+        reason = "idle"
+    elif now - aware(row["created_at"]) > dt.timedelta(hours=settings.session_max_hours):
+        reason = "expired"
+    if reason is not None:
+        async with db.write_transaction():
+            await end_session(row["id"], reason)
+        return None
+    if now - aware(row["last_seen_at"]) >= TOUCH_INTERVAL:
+        async with db.write_transaction():
+            await AccountSession.update({AccountSession.last_seen_at: now}).where(
+                AccountSession.id == row["id"]
+            )
+    return CurrentUser(
+        account_id=row["account_id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=Role(row["role"]),
+        org_unit_id=row["org_unit_id"],
+        org_unit_name=row["org_unit_name"],
+        session_id=row["id"],
+        totp_enrolled=row["totp_secret"] is not None,
+    )
+
+
+def _cookie_from_scope(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name != b"cookie":
+            continue
+        for part in value.decode("latin-1").split(";"):
+            key, _, cookie_value = part.strip().partition("=")
+            if key == COOKIE_NAME and cookie_value:
+                return cookie_value
+    return None
+
 
 class SessionMiddleware(ASGIMiddleware):
+    """Puts the signed-in account (or None) in ``scope["user"]`` for guards and handlers."""
+
+    should_bypass_for_scope = staticmethod(
+        lambda scope: str(scope.get("path", "")).startswith("/static/")
+    )
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        scope["user"] = None
+        token = _cookie_from_scope(scope)
+        user = None
+        if token and len(token) <= 128:
+            settings: Settings = scope["app"].state.settings
+            user = await load_user(token, settings)
+        scope["user"] = user
         await next_app(scope, receive, send)

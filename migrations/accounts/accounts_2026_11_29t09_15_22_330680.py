@@ -39,7 +39,7 @@ class OrgUnit(Table, tablename="org_unit", schema=None):
     )
 
 
-ID = "2026-11-29T09:03:59:513750"
+ID = "2026-11-29T09:15:22:330680"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -178,6 +178,28 @@ async def forwards():
         column_class=Varchar,
         params={
             "length": 32,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AccountSession",
+        tablename="account_session",
+        column_name="totp_pending_secret",
+        db_column_name="totp_pending_secret",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
             "default": None,
             "null": True,
             "primary_key": False,
