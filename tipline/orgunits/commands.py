@@ -8,25 +8,23 @@ from typing import Any
 
 from tipline.settings import Settings
 
-# Operators read the command line in English, like the other commands' output.
-CLI_LOCALE = "en"
 
-
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, locale: str) -> str:
+    """A refusal in the service's default language, with one line per problem row."""
     from tipline.errors import DomainError
     from tipline.orgunits.exceptions import ImportRejected
     from tipline.web.i18n import translate
 
     if not isinstance(error, DomainError):
         return str(error)
-    message = translate(CLI_LOCALE, error.key, **error.values)
+    message = translate(locale, error.key, **error.values)
     if isinstance(error, ImportRejected):
         lines = [message]
         for problem in error.problems:
             where = translate(
-                CLI_LOCALE, "orgunits.problem.where", row=problem.row, column=problem.column
+                locale, "orgunits.problem.where", row=problem.row, column=problem.column
             )
-            reason = translate(CLI_LOCALE, problem.reason, **problem.values)
+            reason = translate(locale, problem.reason, **problem.values)
             lines.append(f"  {where}: {reason}")
         return "\n".join(lines)
     return message
@@ -55,7 +53,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
         result = run_with_database(settings, work)
     except DomainError as error:
-        raise CommandError(_describe(error)) from error
+        raise CommandError(_describe(error, settings.default_locale)) from error
     print(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
     return 0
 
@@ -70,7 +68,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         file_type(path.name)
     except DomainError as error:
-        raise CommandError(_describe(error)) from error
+        raise CommandError(_describe(error, settings.default_locale)) from error
 
     async def work() -> Any:
         return await services.export_rows()
