@@ -221,6 +221,8 @@ async def elect(scheduler: AsyncIOScheduler, lock: LeaderLock) -> bool:
 @contextlib.asynccontextmanager
 async def run_scheduler(settings: Settings) -> AsyncIterator[None]:
     """Run the scheduler for the lifespan of the application (when ``TIPLINE_SCHEDULER`` is on)."""
+    # APScheduler logs every run at INFO; JobRun records them, so keep its warnings only.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone="UTC")
     lock = None if settings.is_sqlite else LeaderLock(str(settings.database_url))
     _state.backend = "sqlite" if lock is None else "postgres"
