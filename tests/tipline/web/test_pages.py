@@ -288,3 +288,46 @@ async def test_templates_use_no_inline_script_style_or_foreign_host() -> None:
                 if pattern.search(text):
                     problems.append(f"{path}: {label}")
     assert not problems, "\n".join(problems)
+
+
+async def test_sign_out_without_csrf_token_is_refused_readably(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    response = await client.post("/logout", data={})
+    assert response.status_code == 403
+    assert "表单已过期，请刷新页面后重试。" in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"username": "a", "password": "b", "totp": "", "extra": 1}', "error.validation"),
+        ('{"username": 1, "password": "b", "totp": ""}', "error.validation"),
+        ("[]", "error.validation"),
+        ("{not json", "error.bad_request"),
+        ("", "error.validation"),
+    ],
+)
+async def test_bad_api_bodies_get_a_400_with_a_message_key(
+    client: AsyncTestClient[Litestar], body: str, key: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["error"] == key
+    assert answer["detail"]
+    assert "Traceback" not in response.text
+
+
+async def test_an_oversized_body_is_refused_with_413(client: AsyncTestClient[Litestar]) -> None:
+    from tipline.app import MAX_BODY_BYTES
+
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=b"x" * (MAX_BODY_BYTES + 1),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "error.too_large"
