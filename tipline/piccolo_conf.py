@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "tipline.orgunits.piccolo_app",
         "tipline.accounts.piccolo_app",
         "tipline.deadlines.piccolo_app",
+        "tipline.crypto.piccolo_app",
     ]
 )
