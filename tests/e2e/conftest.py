@@ -11,6 +11,7 @@ meets pytest-asyncio's.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -18,12 +19,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import POSTGRES_DSN, REPO_ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -63,7 +67,7 @@ def _free_port() -> int:
 class LiveServer:
     """A running ``tipline serve`` on its own fresh data dir, and the CLI on the same data."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.data_dir = data_dir
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -75,6 +79,8 @@ class LiveServer:
             TIPLINE_SCHEDULER="0",
             TIPLINE_BASE_URL=self.base_url,
         )
+        if database_url:
+            self.env["TIPLINE_DATABASE_URL"] = database_url
         self.process: subprocess.Popen[bytes] | None = None
 
     def cli(
@@ -159,10 +165,39 @@ def chromium_executable() -> str:
     return path
 
 
-@pytest.fixture(scope="package")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real server on SQLite, migrated, on a free port of 127.0.0.1."""
-    server = LiveServer(tmp_path_factory.mktemp("live") / "data")
+def _e2e_postgres_dsn() -> str:
+    """A database of its own next to the test database, which other tests keep emptying."""
+    parts = urlsplit(POSTGRES_DSN)
+    name = parts.path.lstrip("/") + "_e2e"
+
+    async def recreate() -> None:
+        connection = await asyncpg.connect(POSTGRES_DSN)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    # Playwright's sync API keeps an event loop running in this thread: use another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, recreate()).result()
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(
+    scope="package", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The real server, migrated, on a free port of 127.0.0.1: on SQLite, and on
+    PostgreSQL (two workers) when ``TIPLINE_TEST_POSTGRES`` is set."""
+    database_url = None
+    if request.param == "postgres":
+        if not POSTGRES_DSN:
+            pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
+        database_url = _e2e_postgres_dsn()
+    server = LiveServer(tmp_path_factory.mktemp("live") / "data", database_url)
     server.start()
     try:
         yield server
