@@ -78,3 +78,9 @@ class KeyFileExists(Conflict):
     """escrow-init never overwrites a file: it may hold the only copy of a private key."""
 
     message_key = "crypto.error.key_file_exists"
+
+
+class OfficerKeyChanged(Conflict):
+    """The key was re-wrapped or replaced between reading and writing it: try again."""
+
+    message_key = "crypto.error.officer_key_changed"

@@ -100,7 +100,7 @@ def envelope_header(algorithm: str) -> bytes:
 
 def split_envelope(blob: bytes) -> tuple[str, bytes, bytes]:
     """``(algorithm, header, body)`` of an envelope; :class:`UnknownAlgorithm` if unreadable."""
-    if len(blob) < 2 or not 0 < blob[0] <= 64 or len(blob) < 1 + blob[0]:
+    if not blob or not 0 < blob[0] <= 64 or len(blob) < 1 + blob[0]:
         raise UnknownAlgorithm(algorithm="?")
     end = 1 + blob[0]
     try:
@@ -156,7 +156,7 @@ def decrypt_content(data_key: bytes, ciphertext: bytes, *, context: bytes) -> by
 
 def content_context(tip_id: int | str, purpose: str) -> bytes:
     """A canonical AAD naming a tip and what the bytes are (for callers that want one)."""
-    return _canonical({"purpose": _check_purpose(purpose), "tip": str(tip_id)})
+    return canonical({"purpose": _check_purpose(purpose), "tip": str(tip_id)})
 
 
 # --- streams ------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class StreamDecryptor:
         header_end = 1 + self._buffer[0]
         if len(self._buffer) < header_end + STREAM_PREFIX_BYTES:
             return False
-        algorithm, header, _ = split_envelope(bytes(self._buffer[:header_end]) + b"\x00")
+        algorithm, header, _ = split_envelope(bytes(self._buffer[:header_end]))
         if algorithm != STREAM_ALGORITHM:
             raise UnknownAlgorithm(algorithm=algorithm)
         self._prefix = bytes(self._buffer[header_end : header_end + STREAM_PREFIX_BYTES])
@@ -330,7 +330,8 @@ class SealedKey(msgspec.Struct, frozen=True):
         return cls(algorithm, int.from_bytes(body[:2], "big"), body[2:])
 
 
-def _canonical(value: dict[str, object]) -> bytes:
+def canonical(value: dict[str, object]) -> bytes:
+    """Sorted keys, no spaces, ASCII: one byte string per value, for ``info`` and AAD."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -342,7 +343,7 @@ def _check_purpose(purpose: str) -> str:
 
 def seal_info(tip_id: int | str, purpose: str, version: int) -> bytes:
     """HPKE ``info``: binds the sealed key to its tip, purpose and format version."""
-    return _SEAL_INFO_LABEL + _canonical(
+    return _SEAL_INFO_LABEL + canonical(
         {"purpose": _check_purpose(purpose), "tip": str(tip_id), "v": version}
     )
 

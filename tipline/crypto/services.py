@@ -35,6 +35,7 @@ from tipline.crypto.exceptions import (
     DecryptionFailed,
     EscrowKeyExists,
     KeyFileExists,
+    OfficerKeyChanged,
     OfficerKeyExists,
     OfficerKeyNotFound,
     SessionKeyUnavailable,
@@ -76,7 +77,7 @@ class PreparedKey(msgspec.Struct, frozen=True):
 
 
 def _officer_binding(account_id: int, public_key_hex: str) -> bytes:
-    return _OFFICER_BINDING + primitives._canonical(
+    return _OFFICER_BINDING + primitives.canonical(
         {"account": account_id, "public_key": public_key_hex}
     )
 
@@ -226,8 +227,7 @@ async def save_prepared_key(prepared: PreparedKey, *, actor: Actor | None = None
                 .returning(OfficerKey.id)
             )
             if not changed:
-                # Someone re-wrapped or replaced it since it was read: the caller retries.
-                raise WrongKeyPassword()
+                raise OfficerKeyChanged(account_id=prepared.account_id)
         else:
             changed = (
                 await OfficerKey.update(
@@ -320,7 +320,7 @@ async def officer_fingerprint(account_id: int) -> str:
 
 
 def _session_binding(account_id: int, session_id: int) -> bytes:
-    return _SESSION_BINDING + primitives._canonical({"account": account_id, "session": session_id})
+    return _SESSION_BINDING + primitives.canonical({"account": account_id, "session": session_id})
 
 
 def encode_session_secret(secret: bytes) -> str:

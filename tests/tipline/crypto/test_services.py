@@ -14,6 +14,7 @@ from litestar import Litestar
 from tipline.crypto import primitives, services
 from tipline.crypto.exceptions import (
     DecryptionFailed,
+    OfficerKeyChanged,
     OfficerKeyExists,
     OfficerKeyNotFound,
     SessionKeyUnavailable,
@@ -140,6 +141,25 @@ async def test_rewrap_keeps_the_public_key_and_needs_the_old_password(app: Lites
         await services.unwrap_officer_key(101, PASSWORD)
     [event] = await _events("officer_key.rewrapped")
     assert fingerprint in event["payload"]
+
+
+async def test_prepared_key_commits_with_the_callers_transaction(app: Litestar) -> None:
+    """A password change and the re-wrap commit together or not at all."""
+    from tipline import db
+
+    await services.create_officer_key(101, PASSWORD, kdf=FAST)
+    prepared = await services.prepare_rewrap(101, PASSWORD, NEW_PASSWORD, kdf=FAST)
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await services.save_prepared_key(prepared)
+            raise RuntimeError("the password update failed")
+    await services.unwrap_officer_key(101, PASSWORD)
+    assert await _events("officer_key.rewrapped") == []
+    await services.save_prepared_key(prepared)
+    await services.unwrap_officer_key(101, NEW_PASSWORD)
+    # A second save of the same re-wrap finds the key changed under it.
+    with pytest.raises(OfficerKeyChanged):
+        await services.save_prepared_key(prepared)
 
 
 async def test_replace_makes_a_new_pair_and_forgets_unlocked_copies(app: Litestar) -> None:
