@@ -30,7 +30,7 @@ import pytest
 from tests.conftest import POSTGRES_DSN, REPO_ROOT
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -240,9 +240,32 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
         ctx.close()
 
 
+def _watch(page: Page) -> list[str]:
+    """Collect what a person would never see but a broken page shows in the console."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # A 4xx page is logged as "Failed to load resource" too: judged by on_response.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console {message.type}: {message.text}")
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            problems.append(f"{response.status} for {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A page that fails the test on any console error (a CSP violation shows there)."""
+    new_page = context.new_page()
+    problems = _watch(new_page)
+    yield new_page
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
@@ -250,6 +273,9 @@ def no_js_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A browser with JavaScript switched off, as a cautious tipster's may be."""
     ctx = _new_context(browser, live_server, java_script_enabled=False)
     try:
-        yield ctx.new_page()
+        new_page = ctx.new_page()
+        problems = _watch(new_page)
+        yield new_page
+        assert not problems, "\n".join(problems)
     finally:
         ctx.close()

@@ -112,9 +112,15 @@ def test_admin_signs_in_enrols_totp_and_signs_in_again_with_it(
     _submit_login(page, ADMIN, totp_code(secret, enrolled_at + 30))
     assert "/login" not in page.url
     assert ADMIN.name in page.inner_text("header")
-    page.goto("/admin/accounts")
+    admin_page = page.goto("/admin/accounts")
+    assert admin_page is not None and admin_page.status == 200
     assert "/admin/accounts" in page.url
     assert ADMIN.username in page.inner_text("main")
+    # Signed-in pages are never kept by the browser or a proxy.
+    assert admin_page.headers["cache-control"] == "no-store"
+    cookies = {cookie["name"]: cookie for cookie in page.context.cookies()}
+    session = [c for name, c in cookies.items() if "session" in name]
+    assert session and all(c["httpOnly"] and c["sameSite"] == "Strict" for c in session)
     page.screenshot(path=str(tmp_path / "signed-in.png"), full_page=True)
 
 

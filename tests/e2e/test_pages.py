@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Request
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.conftest import LiveServer
 
@@ -119,3 +121,18 @@ def test_server_log_keeps_no_client_address(page: Page, live_server: LiveServer)
     log = live_server.log()
     assert "GET /" not in log
     assert "127.0.0.1:" not in log.replace(live_server.base_url, "")
+
+
+def test_the_browser_refuses_inline_script_and_style(context: BrowserContext) -> None:
+    """Our CSP really reaches the browser: injected inline code does not run."""
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto("/")
+    with contextlib.suppress(PlaywrightError):
+        page.add_script_tag(content="window.injected = true;")
+    assert page.evaluate("window.injected === undefined")
+    with contextlib.suppress(PlaywrightError):
+        page.add_style_tag(content="body { display: none; }")
+    assert page.locator("h1").is_visible()
+    assert any("Content Security Policy" in text for text in refused), refused
