@@ -15,6 +15,7 @@ from tipline import db
 from tipline.app import create_app
 from tipline.auth import PUBLIC
 from tipline.settings import Settings
+from tipline.web.templating import Locale
 
 BASE = "http://testserver.local"
 
@@ -202,7 +203,11 @@ def _add_test_routes(app: Litestar) -> None:
     async def form() -> str:
         return "accepted"
 
-    for handler in (boom, api_boom, form):
+    @get("/test-locale", opt=PUBLIC, name="test-locale")
+    async def which_locale(locale: Locale) -> str:
+        return locale
+
+    for handler in (boom, api_boom, form, which_locale):
         app.register(handler)
 
 
@@ -331,3 +336,12 @@ async def test_an_oversized_body_is_refused_with_413(client: AsyncTestClient[Lit
     )
     assert response.status_code == 413
     assert response.json()["error"] == "error.too_large"
+
+
+async def test_handlers_receive_the_locale_without_deprecation(
+    test_client: AsyncTestClient[Litestar], recwarn: pytest.WarningsRecorder
+) -> None:
+    assert (await test_client.get("/test-locale")).text == "zh-CN"
+    await test_client.get("/lang/en")
+    assert (await test_client.get("/test-locale")).text == "en"
+    assert not [w for w in recwarn if "test-locale" in str(w.message)]
