@@ -83,6 +83,15 @@ def test_switching_to_english_and_back(page: Page) -> None:
     assert page.get_by_role("link", name="Sign in").first.is_visible()
     assert "扫黑除恶" not in page.content()
 
+    # Switching on another page stays on that page.
+    page.goto("/login")
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_url("**/login")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+
     # The choice is remembered across pages, including error pages.
     missing = page.goto("/no-such-page")
     assert missing is not None and missing.status == 404

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.params import PathParameter
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -18,6 +18,19 @@ from tipline.settings import LOCALES
 from tipline.web.i18n import LOCALE_COOKIE
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def local_path(value: str | None) -> str:
+    """``value`` if it is a path on this site, else ``/``: never ``//host`` or ``scheme:``."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(char) < 32 or char.isspace() for char in value)
+    ):
+        return "/"
+    return value
 
 
 class Health(msgspec.Struct):
@@ -34,10 +47,17 @@ class WebController(Controller):
 
     @get("/lang/{code:str}", name="switch-language", include_in_schema=False)
     async def switch_language(
-        self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter()]
+        self,
+        request: Request[Any, Any, Any],
+        code: Annotated[str, PathParameter()],
+        next_path: Annotated[str | None, QueryParameter(query="next", max_length=2000)] = None,
     ) -> Redirect:
-        """Remember the chosen language in a cookie; the Referer is never sent, so go home."""
-        response = Redirect("/")
+        """Remember the chosen language in a cookie and go back to the page it was chosen on.
+
+        No Referer is ever sent (``Referrer-Policy: no-referrer``), so the page names
+        itself in ``next``; only a path on this site is followed (no open redirect).
+        """
+        response = Redirect(local_path(next_path))
         if code in LOCALES:
             response.set_cookie(
                 LOCALE_COOKIE,

@@ -120,6 +120,32 @@ async def test_home_page_is_in_chinese_by_default_and_english_on_request(
     assert "扫黑除恶举报与村务监督平台" in (await client.get("/")).text
 
 
+@pytest.mark.parametrize(
+    ("next_path", "location"),
+    [
+        ("/login", "/login"),
+        ("/admin/accounts", "/admin/accounts"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ],
+)
+async def test_the_language_switch_returns_only_to_a_page_of_ours(
+    client: AsyncTestClient[Litestar], next_path: str, location: str
+) -> None:
+    response = await client.get("/lang/en", params={"next": next_path}, follow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == location
+
+
+async def test_language_links_name_the_current_page(client: AsyncTestClient[Litestar]) -> None:
+    html = (await client.get("/no-such-page")).text
+    assert 'href="/lang/en?next=/no-such-page"' in html
+    assert 'href="/lang/zh-CN?next=/no-such-page"' in html
+
+
 async def test_an_unknown_language_changes_nothing(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/lang/fr", follow_redirects=False)
     assert response.status_code in (302, 303)
