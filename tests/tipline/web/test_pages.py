@@ -371,3 +371,21 @@ async def test_handlers_receive_the_locale_without_deprecation(
     await test_client.get("/lang/en")
     assert (await test_client.get("/test-locale")).text == "en"
     assert not [w for w in recwarn if "test-locale" in str(w.message)]
+
+
+def test_every_post_form_in_a_template_carries_the_csrf_token() -> None:
+    from tipline.web.i18n import PACKAGE_ROOTS
+
+    form = re.compile(r"<form\b(?P<attrs>[^>]*)>(?P<body>.*?)</form>", re.IGNORECASE | re.DOTALL)
+    missing = []
+    checked = 0
+    for root in PACKAGE_ROOTS:
+        for path in sorted(Path(root).glob("**/templates/**/*.html")):
+            for match in form.finditer(path.read_text("utf-8")):
+                if not re.search(r"method\s*=\s*[\"']?post", match["attrs"], re.IGNORECASE):
+                    continue
+                checked += 1
+                if "{{ csrf_input | safe }}" not in match["body"]:
+                    missing.append(f"{path}: <form{match['attrs']}>")
+    assert checked, "no POST form found: the scan is broken"
+    assert not missing, "POST forms without {{ csrf_input | safe }}:\n" + "\n".join(missing)
