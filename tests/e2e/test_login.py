@@ -87,6 +87,7 @@ def test_admin_signs_in_enrols_totp_and_signs_in_again_with_it(
     assert page.locator(".qr svg").count() == 1
     secret = "".join(page.inner_text("#totp-secret").split())
     assert len(secret) >= 16
+    page.screenshot(path=str(tmp_path / "enrolment.png"), full_page=True)
     # Until it is enrolled, nothing else opens.
     page.goto("/admin/accounts")
     page.wait_for_url("**/account/totp**")
