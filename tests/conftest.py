@@ -88,6 +88,11 @@ async def app(settings: Settings) -> Litestar:
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app, base_url="http://testserver.local") as test_client:
+        # The client runs the app (and its lifespan) in its own thread and event loop. A
+        # PostgreSQL pool opened there cannot serve the queries a test makes in its own
+        # loop ("attached to a different loop"), so close it: without a pool, Piccolo
+        # opens a connection per query in whichever loop asks.
+        test_client.blocking_portal.call(db.close_pool)
         yield test_client
 
 
@@ -136,6 +141,23 @@ def run_cli(
 # For HTML forms, post the CSRF cookie as the ``_csrf_token`` field (``csrf_form``).
 
 TEST_PASSWORD = "Seven Bridges Over Quiet Water 7"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """Cheap argon2id parameters inside the test process (the CLI subprocesses keep the
+    real ones): every sign-in hashes, and the real cost is ~0.1-0.5 s and 64 MiB a hash."""
+    from argon2 import PasswordHasher
+
+    from tipline.accounts import passwords
+
+    passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        yield
+    finally:
+        passwords.HASHER = passwords.DEFAULT_HASHER
+
+
 TEST_COUNTY_CODE = "999900"
 TEST_TOWNSHIP_CODE = "999901"
 

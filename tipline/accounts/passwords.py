@@ -33,7 +33,8 @@ MAX_LENGTH = 1024
 MIN_DISTINCT_CHARACTERS = 5
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt"
 
-HASHER = PasswordHasher()
+DEFAULT_HASHER = PasswordHasher()
+HASHER = DEFAULT_HASHER
 
 _concurrency = 2
 _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
