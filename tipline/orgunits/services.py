@@ -37,6 +37,7 @@ CODE_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,31}")
 MAX_NAME_LENGTH = 100
 # A lock key of our own for PostgreSQL, so two imports run one after the other.
 _IMPORT_LOCK_KEY = 0x6F7267756E6974
+_INSERT_BATCH = 500
 
 # Kind spellings accepted in import files, English and Chinese.
 KIND_ALIASES: dict[str, OrgUnitKind] = {
@@ -300,6 +301,27 @@ async def _stored_units() -> dict[str, dict[str, Any]]:
     }
 
 
+async def _insert_units(rows: list[tuple[ImportRow, OrgUnitKind]], ids: dict[str, int]) -> None:
+    """Insert new units of one level in batches and record their ids in ``ids``."""
+    for start in range(0, len(rows), _INSERT_BATCH):
+        batch = rows[start : start + _INSERT_BATCH]
+        await OrgUnit.insert(
+            *(
+                OrgUnit(
+                    code=row.code,
+                    name=row.name,
+                    kind=kind.value,
+                    parent=ids[row.parent_code] if row.parent_code else None,
+                )
+                for row, kind in batch
+            )
+        )
+        inserted = await OrgUnit.select(OrgUnit.id, OrgUnit.code).where(
+            OrgUnit.code.is_in([row.code for row, _ in batch])
+        )
+        ids.update({unit["code"]: unit["id"] for unit in inserted})
+
+
 async def import_org_units(
     actor: Actor, rows: Sequence[ImportRow] | ParsedFile, *, source: str = "file"
 ) -> ImportResult:
@@ -321,35 +343,32 @@ async def import_org_units(
             raise ImportRejected(problems)
         created = updated = unchanged = 0
         ids = {code: unit["id"] for code, unit in existing.items()}
-        ordered = sorted(parsed.rows, key=lambda r: _LEVEL[KIND_ALIASES[r.kind.strip().lower()]])
-        for row in ordered:
-            kind = KIND_ALIASES[row.kind.strip().lower()]
-            payload = {"code": row.code, "kind": kind.value, "name": row.name}
-            stored = existing.get(row.code)
-            if stored is None:
-                inserted = await OrgUnit.insert(
-                    OrgUnit(
-                        code=row.code,
-                        name=row.name,
-                        kind=kind.value,
-                        parent=ids[row.parent_code] if row.parent_code else None,
+        for level in (0, 1, 2):
+            rows_of_level = [
+                (row, KIND_ALIASES[row.kind.strip().lower()])
+                for row in parsed.rows
+                if _LEVEL[KIND_ALIASES[row.kind.strip().lower()]] == level
+            ]
+            new_rows = [(row, kind) for row, kind in rows_of_level if row.code not in existing]
+            await _insert_units(new_rows, ids)
+            for row, kind in rows_of_level:
+                payload = {"code": row.code, "kind": kind.value, "name": row.name}
+                stored = existing.get(row.code)
+                if stored is None:
+                    await append_event(actor, "orgunit.created", "org_unit", ids[row.code], payload)
+                    created += 1
+                elif stored["name"] != row.name:
+                    await OrgUnit.update({OrgUnit.name: row.name}).where(OrgUnit.id == stored["id"])
+                    await append_event(
+                        actor,
+                        "orgunit.updated",
+                        "org_unit",
+                        stored["id"],
+                        {**payload, "previous_name": stored["name"]},
                     )
-                )
-                ids[row.code] = inserted[0]["id"]
-                await append_event(actor, "orgunit.created", "org_unit", ids[row.code], payload)
-                created += 1
-            elif stored["name"] != row.name:
-                await OrgUnit.update({OrgUnit.name: row.name}).where(OrgUnit.id == stored["id"])
-                await append_event(
-                    actor,
-                    "orgunit.updated",
-                    "org_unit",
-                    stored["id"],
-                    {**payload, "previous_name": stored["name"]},
-                )
-                updated += 1
-            else:
-                unchanged += 1
+                    updated += 1
+                else:
+                    unchanged += 1
         if created or updated:
             await append_event(
                 actor,

@@ -34,7 +34,11 @@ NAV: list[NavItem] = [
     NavItem("/", "nav.home", EVERYONE),
     NavItem("/account", "nav.account", EVERYONE),
     NavItem("/admin/accounts", "nav.admin_accounts", ADMIN),
-    NavItem("/admin/orgunits", "nav.admin_orgunits", ADMIN),
+    NavItem(
+        "/admin/orgunits",
+        "nav.admin_orgunits",
+        frozenset({Role.admin, Role.county_staff, Role.inspector}),
+    ),
     NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
     NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
     NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),

@@ -137,6 +137,7 @@ async def test_county_staff_view_the_tree_but_cannot_import(client: Client) -> N
     await sign_in(client, Role.county_staff, org_unit_id=ids[COUNTY])
     page = await client.get("/admin/orgunits")
     assert page.status_code == 200 and "青山镇" in page.text
+    assert 'href="/admin/orgunits"' in page.text  # in the navigation
     assert 'action="/admin/orgunits/import"' not in page.text
     response = await _upload(client, "units.csv", csv_bytes(BASE))
     assert response.status_code == 403  # type: ignore[attr-defined]
