@@ -70,7 +70,11 @@ def cleared_session_cookie(settings: Settings) -> Cookie:
 async def end_sessions(account_id: int, reason: str, *, keep_session_id: int | None = None) -> None:
     """End every open session of an account (joins the caller's transaction)."""
     query = AccountSession.update(
-        {AccountSession.ended_at: utcnow(), AccountSession.end_reason: reason}
+        {
+            AccountSession.ended_at: utcnow(),
+            AccountSession.end_reason: reason,
+            AccountSession.totp_pending_secret: None,
+        }
     ).where((AccountSession.account == account_id) & AccountSession.ended_at.is_null())
     if keep_session_id is not None:
         query = query.where(AccountSession.id != keep_session_id)
