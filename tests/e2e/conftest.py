@@ -165,22 +165,24 @@ def chromium_executable() -> str:
     return path
 
 
-def _e2e_postgres_dsn() -> str:
-    """A database of its own next to the test database, which other tests keep emptying."""
+def _e2e_database(create: bool) -> str:
+    """A database of its own next to the test database (which other tests keep
+    emptying): dropped, then created when ``create``; returns its DSN."""
     parts = urlsplit(POSTGRES_DSN)
     name = parts.path.lstrip("/") + "_e2e"
 
-    async def recreate() -> None:
+    async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_DSN)
         try:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            if create:
+                await connection.execute(f'CREATE DATABASE "{name}"')
         finally:
             await connection.close()
 
     # Playwright's sync API keeps an event loop running in this thread: use another.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, recreate()).result()
+        pool.submit(asyncio.run, run()).result()
     return urlunsplit(parts._replace(path="/" + name))
 
 
@@ -196,13 +198,15 @@ def live_server(
     if request.param == "postgres":
         if not POSTGRES_DSN:
             pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
-        database_url = _e2e_postgres_dsn()
+        database_url = _e2e_database(create=True)
     server = LiveServer(tmp_path_factory.mktemp("live") / "data", database_url)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+        if database_url:
+            _e2e_database(create=False)
 
 
 @pytest.fixture(scope="package")
