@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "tipline.accounts.piccolo_app",
         "tipline.deadlines.piccolo_app",
         "tipline.crypto.piccolo_app",
+        "tipline.intake.piccolo_app",
     ]
 )
