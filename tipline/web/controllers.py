@@ -50,7 +50,7 @@ class WebController(Controller):
         self,
         request: Request[Any, Any, Any],
         code: Annotated[str, PathParameter()],
-        next_path: Annotated[str | None, QueryParameter(query="next", max_length=2000)] = None,
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
     ) -> Redirect:
         """Remember the chosen language in a cookie and go back to the page it was chosen on.
 
