@@ -91,6 +91,8 @@ class Settings:
     login_throttle_base_seconds: int = 1
     password_hash_concurrency: int = 2
     county_name: str = "示范县"
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_tip_attachments_bytes: int = 50 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +133,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "login_throttle_base_seconds": _parse_positive_int,
     "password_hash_concurrency": _parse_positive_int,
     "county_name": _parse_str,
+    "max_attachment_bytes": _parse_positive_int,
+    "max_tip_attachments_bytes": _parse_positive_int,
 }
 
 # Variables with the prefix that configure the test suite, not the service.
