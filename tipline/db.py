@@ -131,8 +131,9 @@ async def open_pool() -> None:
 
 
 async def close_pool() -> None:
+    """Close the pool if one is open (tests close it early; closing twice is harmless)."""
     current = engine()
-    if isinstance(current, PostgresEngine):
+    if isinstance(current, PostgresEngine) and current.pool is not None:
         await current.close_connection_pool()
 
 
