@@ -1,0 +1,98 @@
+"""JPEG and PNG: decoded within a pixel limit, then re-encoded from the pixels alone.
+
+Re-encoding rather than deleting known tags is the point: EXIF (with its GPS block
+and thumbnail), XMP, IPTC, ICC profiles, comments, PNG text chunks and anything a
+camera or app invents tomorrow live outside the pixels, so none of it survives. The
+EXIF orientation is applied first so the photo still stands the right way up.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zlib
+
+from PIL import Image, ImageOps
+
+from tipline.intake.attachments.exceptions import CorruptFile, DecompressionBomb
+from tipline.intake.attachments.schemas import AttachmentLimits
+from tipline.intake.attachments.sniff import Kind
+
+# A decompression-bomb warning is never something to log and carry on from here.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+GPS_IFD = 0x8825
+JPEG_QUALITY = 90
+PNG_KEEP_MODES = frozenset({"1", "L", "LA", "RGB", "RGBA", "I;16"})
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, zlib.error)
+
+
+def clean_image(data: bytes, kind: Kind, limits: AttachmentLimits) -> tuple[bytes, list[str]]:
+    """The re-encoded image and the names of the metadata it carried."""
+    pillow_formats = ["JPEG"] if kind is Kind.JPEG else ["PNG"]
+    try:
+        with Image.open(io.BytesIO(data), formats=pillow_formats) as probe:
+            _check_pixels(probe.size, limits)
+            probe.verify()
+        with Image.open(io.BytesIO(data), formats=pillow_formats) as image:
+            _check_pixels(image.size, limits)
+            image.load()
+            removed = _metadata_present(image)
+            upright = ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000) from None
+    except MemoryError:
+        raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000) from None
+    except _DECODE_ERRORS:
+        raise CorruptFile() from None
+    return _encode_pixels_only(upright, kind), removed
+
+
+def _check_pixels(size: tuple[int, int], limits: AttachmentLimits) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise CorruptFile()
+    if width * height > limits.max_image_pixels:
+        raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000)
+
+
+def _metadata_present(image: Image.Image) -> list[str]:
+    """What the tipster is told was removed: only what this file really carried."""
+    info = image.info
+    found = []
+    exif = image.getexif()
+    if info.get("exif") or len(exif):
+        found.append("EXIF")
+        if exif.get_ifd(GPS_IFD) or GPS_IFD in exif:
+            found.append("GPS")
+    if info.get("xmp") or "XML:com.adobe.xmp" in info:
+        found.append("XMP")
+    if info.get("photoshop"):
+        found.append("IPTC")
+    if info.get("icc_profile"):
+        found.append("ICC")
+    if info.get("comment"):
+        found.append("comment")
+    text = getattr(image, "text", None)
+    if text and any(key != "XML:com.adobe.xmp" for key in text):
+        found.append("text")
+    return found
+
+
+def _encode_pixels_only(image: Image.Image, kind: Kind) -> bytes:
+    """A new image made from the pixel buffer, so no ``info`` entry can be carried over."""
+    if kind is Kind.JPEG:
+        mode = image.mode if image.mode in ("L", "RGB") else "RGB"
+    elif image.mode in PNG_KEEP_MODES:
+        mode = image.mode
+    else:
+        transparent = "transparency" in image.info or image.mode in ("PA", "RGBa", "La")
+        mode = "RGBA" if transparent else "RGB"
+    source = image if image.mode == mode else image.convert(mode)
+    bare = Image.frombytes(mode, source.size, source.tobytes())
+    out = io.BytesIO()
+    if kind is Kind.JPEG:
+        bare.save(out, format="JPEG", quality=JPEG_QUALITY)
+    else:
+        bare.save(out, format="PNG", optimize=False)
+    return out.getvalue()
