@@ -25,6 +25,7 @@ from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import run_scheduler
+from tipline.intake import controllers as intake_controllers
 from tipline.ledger import controllers as ledger_controllers
 from tipline.orgunits import controllers as orgunits_controllers
 from tipline.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *orgunits_controllers.route_handlers,
             *ledger_controllers.route_handlers,
             *deadlines_controllers.route_handlers,
+            *intake_controllers.route_handlers,
         ],
         middleware=[SessionMiddleware()],
         dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},

@@ -1,0 +1,54 @@
+"""Opening the tip box in tests: an officer with a key and an escrow key (cheap argon2)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from tests.conftest import make_account
+from tipline.crypto import primitives
+from tipline.crypto import services as crypto_services
+from tipline.crypto.primitives import KdfParams
+from tipline.settings import Settings
+
+FAST = KdfParams(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+async def open_tip_box(
+    settings: Settings, *, escrow: bool = True, officers: int = 1
+) -> dict[str, Any]:
+    """Give ``officers`` officers a key and make the escrow key; returns what a test needs
+    to open tips: the officers (with ``private_key``) and the escrow private key."""
+    made: list[dict[str, Any]] = []
+    for _ in range(officers):
+        officer = await make_account("officer")
+        if not await crypto_services.has_officer_key(officer["id"]):
+            await crypto_services.create_officer_key(officer["id"], officer["password"], kdf=FAST)
+        officer["private_key"] = await crypto_services.unwrap_officer_key(
+            officer["id"], officer["password"]
+        )
+        made.append(officer)
+    escrow_key: X25519PrivateKey | None = None
+    if escrow:
+        path = Path(settings.data_dir) / "escrow-test.pem"
+        await crypto_services.init_escrow_key(path)
+        escrow_key = primitives.private_key_from_pem(path.read_bytes())
+    return {"officers": made, "officer": made[0] if made else None, "escrow_key": escrow_key}
+
+
+def forms_of(text: str) -> list[bytes]:
+    """The ways a secret could be written into a column or file."""
+    raw = text.encode("utf-8")
+    return [
+        raw,
+        raw.hex().encode(),
+        base64.b64encode(raw).rstrip(b"="),
+        text.encode("unicode_escape"),
+    ]
+
+
+def receipt_digits(receipt: str) -> str:
+    return receipt.replace(" ", "")

@@ -1,0 +1,160 @@
+"""What the tip box reads and answers (JSON bodies under /api/v1, and service results)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+import msgspec
+from msgspec import Meta
+
+MAX_CONTENT_CHARS: Final = 10_000
+MAX_SHORT_CHARS: Final = 200
+MAX_MESSAGE_CHARS: Final = 10_000
+
+# What a tip is about (举报类别); the form shows them in this order.
+CATEGORIES: Final = (
+    "gang_crime",  # 涉黑涉恶违法犯罪
+    "village_bully",  # 村霸
+    "protective_umbrella",  # 保护伞: officials shielding gangs
+    "election_interference",  # 干扰破坏基层换届选举
+    "usury",  # 非法放贷、套路贷
+    "market_bully",  # 欺行霸市、强揽工程
+    "other",
+)
+
+Channel = Literal["web", "phone", "letter", "visit"]
+
+# What a tipster is told about each status of a tip (plain words, not the workflow's).
+TIPSTER_STATUS: Final = {
+    "received": "received",
+    "registered": "received",
+    "under_assessment": "under_review",
+    "transferred": "transferred",
+    "feedback_received": "feedback_received",
+    "closed": "closed",
+    "merged": "closed",
+    "voided": "closed",
+}
+
+Short = Annotated[str, Meta(max_length=MAX_SHORT_CHARS)]
+
+
+class IdentityBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The optional real-name section (实名举报), sealed apart from the rest."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=MAX_SHORT_CHARS)]
+    contact: Annotated[str, Meta(min_length=1, max_length=MAX_SHORT_CHARS)]
+
+
+class TipBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``POST /api/v1/tips``: a tip as JSON (township and village are org unit ids)."""
+
+    category: Annotated[str, Meta(min_length=1, max_length=32)]
+    content: Annotated[str, Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
+    township: int | None = None
+    village: int | None = None
+    occurred: Short | None = None
+    who: Short | None = None
+    identity: IdentityBody | None = None
+
+
+class TipReceipt(msgspec.Struct, frozen=True):
+    """The answer to a submission: the receipt, shown once, and the ledger number."""
+
+    receipt: str
+    ledger_no: str
+    removed: list[list[str]] = msgspec.field(default_factory=list)
+
+
+class ReceiptBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    receipt: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class TipsterMessageBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+
+
+class TipFields(msgspec.Struct, frozen=True):
+    """The form fields as sealed in ``Tip.content`` (canonical JSON of this struct)."""
+
+    category: str
+    content: str
+    township_id: int | None = None
+    township: str | None = None
+    village_id: int | None = None
+    village: str | None = None
+    occurred: str | None = None
+    who: str | None = None
+
+
+class TipInput(msgspec.Struct, frozen=True):
+    """A tip as a controller hands it to :func:`services.submit_tip` (not yet checked)."""
+
+    category: str
+    content: str
+    township: int | None = None
+    village: int | None = None
+    occurred: str | None = None
+    who: str | None = None
+    identity: IdentityBody | None = None
+
+
+class SubmittedTip(msgspec.Struct, frozen=True):
+    tip_id: int
+    ledger_no: str
+    receipt: str  # the digits; shown once, never stored
+    removed: list[list[str]]
+
+
+class AttachmentInfo(msgspec.Struct, frozen=True):
+    uid: str
+    media_type: str
+    size: int
+    removed: list[str]
+    message_id: int | None
+
+
+class MessageOut(msgspec.Struct, frozen=True):
+    id: int
+    author: Literal["tipster", "officer"]
+    created_at: str
+    text: str
+    attachments: int = 0
+
+
+class TipsterTipOut(msgspec.Struct, frozen=True):
+    """``GET /api/v1/tipster/tip``: what a tipster signed in with the receipt sees."""
+
+    ledger_no: str
+    status: str
+    received_at: str
+    messages: list[MessageOut]
+
+
+class TipContent(msgspec.Struct, frozen=True):
+    """A tip opened with a recipient's private key (officers, escrow)."""
+
+    tip_id: int
+    ledger_no: str
+    channel: str
+    status: str
+    received_at: str
+    fields: TipFields
+    identity: IdentityBody | None
+    has_identity: bool
+    attachments: list[AttachmentInfo]
+    messages: list[MessageOut]
+
+
+class OpenedAttachment(msgspec.Struct, frozen=True):
+    uid: str
+    media_type: str
+    size: int
+    removed: list[str]
+    data: bytes
+
+
+class TownshipChoice(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    villages: list[tuple[int, str]]
