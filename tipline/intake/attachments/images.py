@@ -9,7 +9,6 @@ EXIF orientation is applied first so the photo still stands the right way up.
 from __future__ import annotations
 
 import io
-import warnings
 import zlib
 
 from PIL import Image, ImageOps
@@ -17,9 +16,6 @@ from PIL import Image, ImageOps
 from tipline.intake.attachments.exceptions import CorruptFile, DecompressionBomb
 from tipline.intake.attachments.schemas import AttachmentLimits
 from tipline.intake.attachments.sniff import Kind
-
-# A decompression-bomb warning is never something to log and carry on from here.
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 GPS_IFD = 0x8825
 JPEG_QUALITY = 90
@@ -49,11 +45,18 @@ def clean_image(data: bytes, kind: Kind, limits: AttachmentLimits) -> tuple[byte
 
 
 def _check_pixels(size: tuple[int, int], limits: AttachmentLimits) -> None:
+    """Refuse before decoding. Pillow's own threshold (``MAX_IMAGE_PIXELS``), where it
+    would only emit a ``DecompressionBombWarning``, counts as a hard limit too: checked
+    here rather than through a warnings filter, which is process-wide and not thread-safe
+    to change while uploads are cleaned in worker threads."""
     width, height = size
     if width <= 0 or height <= 0:
         raise CorruptFile()
-    if width * height > limits.max_image_pixels:
-        raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000)
+    limit = limits.max_image_pixels
+    if Image.MAX_IMAGE_PIXELS is not None:
+        limit = min(limit, Image.MAX_IMAGE_PIXELS)
+    if width * height > limit:
+        raise DecompressionBomb(limit_mp=limit // 1_000_000)
 
 
 def _metadata_present(image: Image.Image) -> list[str]:
