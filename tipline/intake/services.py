@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import uuid
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -85,6 +84,12 @@ FORMAT_VERSION: Final = 1
 TIPSTER_SESSION_HOURS: Final = 2
 _SESSION_WRAP_INFO: Final = b"tipline tipster session v1"
 _SESSION_BINDING: Final = b"tipline/tipster-session\x00"
+
+
+def new_uid() -> str:
+    """16 random hex digits naming a message or attachment; short enough that its
+    context purpose (``attachment:<uid>``) fits the crypto library's 32-character token."""
+    return secrets.token_hex(8)
 
 
 def _now() -> dt.datetime:
@@ -245,7 +250,7 @@ def _attachment_rows(
 ) -> list[TipAttachment]:
     rows = []
     for item in cleaned:
-        uid = uuid.uuid4().hex
+        uid = new_uid()
         rows.append(
             TipAttachment(
                 tip=tip_id,
@@ -689,7 +694,7 @@ async def _insert_message(
     text: str,
     created_at: dt.datetime,
 ) -> tuple[int, str, bytes]:
-    uid = uuid.uuid4().hex
+    uid = new_uid()
     body = encrypt_content(
         data_key, text.encode("utf-8"), context=content_context(tip_id, f"message:{uid}")
     )
