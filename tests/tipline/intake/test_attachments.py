@@ -31,6 +31,7 @@ from tipline.intake.attachments import (
     AttachmentLimits,
     AttachmentRejected,
     CleanedAttachment,
+    CompressedBomb,
     CorruptFile,
     DecompressionBomb,
     EncryptedFile,
@@ -228,6 +229,46 @@ def pdf_rich_media() -> bytes:
     )
     pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(annotation)])
     return pdf_bytes(pdf)
+
+
+def pdf_object_stream_bomb(megabytes: int = 200) -> bytes:
+    """A one-page PDF whose page points at an object kept in an object stream that
+    inflates to ``megabytes`` MB of spaces: qpdf must inflate it just to read the file."""
+    compressor = zlib.compressobj(9)
+    body = compressor.compress(b"4 0\n<< /A 1 >>")
+    body += b"".join(compressor.compress(b" " * (1 << 20)) for _ in range(megabytes))
+    body += compressor.flush()
+    out = bytearray(b"%PDF-1.5\n")
+    offsets: dict[int, int] = {}
+
+    def add(number: int, text: bytes) -> None:
+        offsets[number] = len(out)
+        out.extend(b"%d 0 obj\n" % number + text + b"\nendobj\n")
+
+    add(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Foo 4 0 R >>")
+    add(
+        5,
+        b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(body)
+        + body
+        + b"\nendstream",
+    )
+    offsets[6] = len(out)
+    rows = [struct.pack(">BIH", 0, 0, 65535)]
+    for number in range(1, 7):
+        if number == 4:
+            rows.append(struct.pack(">BIH", 2, 5, 0))
+        else:
+            rows.append(struct.pack(">BIH", 1, offsets[number], 0))
+    table = b"".join(rows)
+    out.extend(
+        b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+        % len(table)
+        + table
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[6]
+    )
+    return bytes(out)
 
 
 def mp3_frames(count: int = 30) -> bytes:
@@ -600,6 +641,48 @@ def test_a_truncated_pdf_is_repaired_or_refused_never_a_crash() -> None:
     except AttachmentRejected:
         return
     assert b"Marker Author Name" not in result.data
+
+
+def test_an_object_stream_inflating_to_200_mb_is_refused_quickly() -> None:
+    bomb = pdf_object_stream_bomb()
+    assert len(bomb) < 300_000
+
+    started = time.perf_counter()
+    with pytest.raises(CompressedBomb) as refused:
+        clean(bomb, "bomb.pdf")
+
+    assert time.perf_counter() - started < 2
+    assert refused.value.key == "intake.attachment.error.compressed_bomb"
+
+
+def test_object_streams_of_ordinary_size_are_read() -> None:
+    small = clean(pdf_object_stream_bomb(megabytes=1))
+    pdf = blank_pdf(3)
+    pdf.docinfo["/Author"] = "Marker Author Name"
+    packed = pdf_bytes(pdf, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+    result = clean(packed)
+
+    assert small.media_type == "application/pdf"
+    assert result.removed == ["document info"]
+    assert b"Marker Author Name" not in result.data
+
+
+def test_xmp_on_pages_and_the_old_file_identifier_are_removed_too() -> None:
+    pdf = blank_pdf()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">marker-page-xmp</x:xmpmeta>'
+    pdf.pages[0].obj.Metadata = pdf.make_stream(xmp, Type=pikepdf.Name.Metadata)
+    original = pdf_bytes(pdf)
+    with pikepdf.open(io.BytesIO(original)) as before:
+        old_id = bytes(before.trailer.ID[0])
+
+    result = clean(original)
+
+    assert result.removed == ["XMP"]
+    assert b"marker-page-xmp" not in result.data
+    with pikepdf.open(io.BytesIO(result.data)) as after:
+        assert "/Metadata" not in after.pages[0].obj
+        assert bytes(after.trailer.ID[0]) != old_id
 
 
 def test_too_many_pages_are_refused() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from tipline.intake.attachments.exceptions import (
     ActiveContent,
     AttachmentRejected,
+    CompressedBomb,
     CorruptFile,
     DecompressionBomb,
     EncryptedFile,
@@ -40,6 +41,7 @@ __all__ = [
     "AttachmentLimits",
     "AttachmentRejected",
     "CleanedAttachment",
+    "CompressedBomb",
     "CorruptFile",
     "DecompressionBomb",
     "EncryptedFile",

@@ -41,6 +41,13 @@ class DecompressionBomb(AttachmentRejected):
     message_key = "intake.attachment.error.decompression_bomb"
 
 
+class CompressedBomb(AttachmentRejected):
+    """A PDF whose compressed internal data would unpack to far more than any real
+    document needs."""
+
+    message_key = "intake.attachment.error.compressed_bomb"
+
+
 class TooComplex(AttachmentRejected):
     """A PDF with more pages or objects than the limit, or media with too many boxes."""
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import io
 
 import pikepdf
+from pikepdf.settings import set_qpdf_limits
 
 from tipline.intake.attachments.exceptions import (
     ActiveContent,
+    CompressedBomb,
     CorruptFile,
     EncryptedFile,
     TooComplex,
@@ -55,6 +57,14 @@ ACTIVE_ACTIONS = frozenset(
 ACTIVE_SUBTYPES = frozenset({"/RichMedia", "/FileAttachment", "/Movie", "/Sound", "/Screen"})
 PRIVATE_KEYS = ("/Metadata", "/PieceInfo")
 
+# qpdf inflates object and cross-reference streams to read a file, without a limit by
+# default: 200 KB of zeros in an object stream cost 290 MB, a 20 MB upload ~20 GB.
+# The limit is process-wide in qpdf, so it is set once, here, at import (before any
+# worker thread); an object stream legitimately holds a few hundred kilobytes.
+# Content streams and images are never decoded (saved with StreamDecodeLevel.none).
+FLATE_MAX_MEMORY = 16 * 1024 * 1024
+set_qpdf_limits(flate_max_memory=FLATE_MAX_MEMORY)
+
 
 def clean_pdf(data: bytes, limits: AttachmentLimits) -> tuple[bytes, list[str]]:
     """The rewritten PDF and the names of the metadata it carried."""
@@ -66,9 +76,14 @@ def clean_pdf(data: bytes, limits: AttachmentLimits) -> tuple[bytes, list[str]]:
         raise CorruptFile() from None
     with pdf:
         try:
-            return _clean_open_pdf(pdf, limits)
+            cleaned = _clean_open_pdf(pdf, limits)
         except (pikepdf.PdfError, ValueError, RuntimeError, RecursionError, KeyError):
             raise CorruptFile() from None
+        # qpdf drops a stream over its limit with a warning and carries on: the document
+        # would silently lose objects, so it is refused instead.
+        if any("limit exceeded" in warning for warning in pdf.get_warnings()):
+            raise CompressedBomb()
+    return cleaned
 
 
 def _clean_open_pdf(pdf: pikepdf.Pdf, limits: AttachmentLimits) -> tuple[bytes, list[str]]:
