@@ -509,6 +509,21 @@ def test_a_zlib_bomb_in_a_png_text_chunk_is_refused_without_inflating_it() -> No
     assert time.perf_counter() - started < 1
 
 
+def test_a_jpeg_with_thousands_of_progressive_scans_is_refused_before_decoding() -> None:
+    out = io.BytesIO()
+    two_colour_image().save(out, format="JPEG", progressive=True)
+    whole = out.getvalue()
+    first_scan = whole.index(b"\xff\xda")
+    scans = whole[first_scan:-2]
+    crafted = whole[:first_scan] + scans * 300 + b"\xff\xd9"
+
+    with pytest.raises(TooComplex) as refused:
+        clean(crafted)
+
+    assert refused.value.values == {"limit": 100}
+    assert clean(whole).media_type == "image/jpeg"
+
+
 def test_a_truncated_jpeg_is_corrupt() -> None:
     whole = noisy_jpeg((200, 200))
 

@@ -13,12 +13,15 @@ import zlib
 
 from PIL import Image, ImageOps
 
-from tipline.intake.attachments.exceptions import CorruptFile, DecompressionBomb
+from tipline.intake.attachments.exceptions import CorruptFile, DecompressionBomb, TooComplex
 from tipline.intake.attachments.schemas import AttachmentLimits
 from tipline.intake.attachments.sniff import Kind
 
 GPS_IFD = 0x8825
 JPEG_QUALITY = 90
+# Each progressive scan re-walks the whole image; cameras write about 10 and optimisers
+# a few dozen, while a crafted file of thousands of scans costs minutes of CPU.
+MAX_JPEG_SCANS = 100
 PNG_KEEP_MODES = frozenset({"1", "L", "LA", "RGB", "RGBA", "I;16"})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, zlib.error)
 
@@ -26,6 +29,9 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, zlib.e
 def clean_image(data: bytes, kind: Kind, limits: AttachmentLimits) -> tuple[bytes, list[str]]:
     """The re-encoded image and the names of the metadata it carried."""
     pillow_formats = ["JPEG"] if kind is Kind.JPEG else ["PNG"]
+    # Entropy-coded data stuffs every 0xFF with 0x00, so FF DA is always a scan marker.
+    if kind is Kind.JPEG and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        raise TooComplex(limit=MAX_JPEG_SCANS)
     try:
         with Image.open(io.BytesIO(data), formats=pillow_formats) as probe:
             _check_pixels(probe.size, limits)
