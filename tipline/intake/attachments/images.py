@@ -40,14 +40,14 @@ def clean_image(data: bytes, kind: Kind, limits: AttachmentLimits) -> tuple[byte
             _check_pixels(image.size, limits)
             image.load()
             removed = _metadata_present(image)
-            upright = ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)
+            return _encode_pixels_only(image, kind), removed
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000) from None
     except MemoryError:
         raise DecompressionBomb(limit_mp=limits.max_image_pixels // 1_000_000) from None
     except _DECODE_ERRORS:
         raise CorruptFile() from None
-    return _encode_pixels_only(upright, kind), removed
 
 
 def _check_pixels(size: tuple[int, int], limits: AttachmentLimits) -> None:
@@ -89,7 +89,7 @@ def _metadata_present(image: Image.Image) -> list[str]:
 
 
 def _encode_pixels_only(image: Image.Image, kind: Kind) -> bytes:
-    """A new image made from the pixel buffer, so no ``info`` entry can be carried over."""
+    """A new image holding only the pixels, so no ``info`` entry can be carried over."""
     if kind is Kind.JPEG:
         mode = image.mode if image.mode in ("L", "RGB") else "RGB"
     elif image.mode in PNG_KEEP_MODES:
@@ -98,7 +98,9 @@ def _encode_pixels_only(image: Image.Image, kind: Kind) -> bytes:
         transparent = "transparency" in image.info or image.mode in ("PA", "RGBa", "La")
         mode = "RGBA" if transparent else "RGB"
     source = image if image.mode == mode else image.convert(mode)
-    bare = Image.frombytes(mode, source.size, source.tobytes())
+    bare = Image.new(mode, source.size)
+    bare.paste(source)
+    del source
     out = io.BytesIO()
     if kind is Kind.JPEG:
         bare.save(out, format="JPEG", quality=JPEG_QUALITY)
