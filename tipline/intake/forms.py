@@ -53,8 +53,8 @@ class UploadLimits:
     max_fields_bytes: int = MAX_FIELDS_BYTES
 
 
-def _mb(limit: int) -> int:
-    return max(1, limit // MIB)
+def _mb(limit: int) -> str:
+    return f"{limit / MIB:.3g}"
 
 
 def _text(raw: bytearray | bytes) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 from typing import Final
 
 from cryptography.hazmat.primitives import hashes
@@ -79,9 +80,17 @@ def normalize_group(text: str) -> str:
     return cleaned if len(cleaned) == GROUP and cleaned.isascii() and cleaned.isdigit() else ""
 
 
+_keys: dict[str, bytes] = {}
+
+
 def receipt_key(settings: Settings) -> bytes:
-    """The server's receipt key (made on first use, mode 0600, outside the database)."""
-    return server_secret(settings, name=RECEIPT_KEY_FILE)
+    """The server's receipt key (made on first use, mode 0600, outside the database),
+    read once per process."""
+    path = str(Path(settings.data_dir).resolve() / RECEIPT_KEY_FILE)
+    key = _keys.get(path)
+    if key is None:
+        key = _keys[path] = server_secret(settings, name=RECEIPT_KEY_FILE)
+    return key
 
 
 def receipt_mac(key: bytes, digits: str) -> str:

@@ -52,3 +52,34 @@ def forms_of(text: str) -> list[bytes]:
 
 def receipt_digits(receipt: str) -> str:
     return receipt.replace(" ", "")
+
+
+def jpeg_with_gps(size: tuple[int, int] = (40, 20)) -> bytes:
+    """A small photo carrying a camera make and a GPS position in its EXIF."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "MarkerCamMake"
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (30.0, 15.0, 7.0)
+    gps[3] = "E"
+    gps[4] = (120.0, 5.0, 9.0)
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+def noisy_jpeg(size: tuple[int, int]) -> bytes:
+    """A photo that does not compress well (a few MB at a modest size)."""
+    import io
+
+    from PIL import Image
+
+    noise = Image.effect_noise(size, 60)
+    image = Image.merge("RGB", (noise, noise.rotate(90, expand=False), noise.transpose(0)))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=98)
+    return out.getvalue()
