@@ -21,10 +21,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from tipline import db
 from tipline.accounts import controllers as accounts_controllers
 from tipline.accounts import passwords as accounts_passwords
+from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
+from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
-from tipline.deadlines.scheduler import run_scheduler
+from tipline.deadlines.scheduler import Job, register_job, run_scheduler
 from tipline.intake import controllers as intake_controllers
 from tipline.ledger import controllers as ledger_controllers
 from tipline.orgunits import controllers as orgunits_controllers
@@ -46,6 +48,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.bind(db.make_engine(settings))
     accounts_passwords.configure(settings.password_hash_concurrency)
+    configure_kdf_concurrency(settings.password_hash_concurrency)
+    register_job(
+        Job("session-sweep", accounts_sessions.session_sweep(settings), "interval", {"minutes": 5})
+    )
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

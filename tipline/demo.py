@@ -6,6 +6,12 @@ with 12-digit codes shaped like the statistical division codes, and one account
 per role. The names are made up but realistic, built deterministically from
 syllables, so every demo county looks the same. Passwords are random and printed
 once; running the command again changes nothing and prints no password.
+
+It also opens the demo county's web tip box: the two designated officers get their
+key pairs (made with their accounts, while their passwords are known) and a demo
+escrow key is made, its private half written into the data dir
+(``demo-escrow-key.pem``, mode 0600) and marked as a demo key: a real county makes
+its escrow key with ``tipline keys escrow-init`` and keeps it offline.
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ class DemoResult(msgspec.Struct, frozen=True):
     townships: int = 0
     villages: int = 0
     accounts: list[CreatedAccount] = []
+    escrow_path: str | None = None
+    escrow_fingerprint: str | None = None
 
 
 def _place_names() -> list[str]:
@@ -146,6 +154,8 @@ async def create_demo(settings: Settings) -> DemoResult:
     """Create the demo county and accounts in one transaction, unless the county exists."""
     from tipline import db
     from tipline.accounts.services import create_account
+    from tipline.crypto import services as crypto
+    from tipline.crypto.primitives import format_fingerprint
     from tipline.ledger.services import SYSTEM
     from tipline.orgunits.services import get_county, import_org_units
     from tipline.orgunits.tables import OrgUnit
@@ -172,6 +182,11 @@ async def create_demo(settings: Settings) -> DemoResult:
                 via="demo",
             )
             accounts.append(CreatedAccount(account.username, account.role, unit.name, password))
+        escrow = None
+        if await crypto.active_escrow_key() is None:
+            escrow = await crypto.init_escrow_key(
+                settings.data_dir / crypto.DEMO_ESCROW_FILE, demo=True, via="demo"
+            )
     return DemoResult(
         created=True,
         county=settings.county_name,
@@ -179,6 +194,8 @@ async def create_demo(settings: Settings) -> DemoResult:
         townships=sum(1 for r in rows if r.parent_code == COUNTY_CODE),
         villages=sum(1 for r in rows if r.kind in ("village", "community")),
         accounts=accounts,
+        escrow_path=escrow.path if escrow else None,
+        escrow_fingerprint=format_fingerprint(escrow.fingerprint) if escrow else None,
     )
 
 
@@ -231,6 +248,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
             [[a.username, a.role.value, a.unit, a.password] for a in result.accounts],
         )
     )
+    if result.escrow_path:
+        print(
+            f"\nThe demo tip box is open. Its DEMO escrow key (fingerprint "
+            f"{result.escrow_fingerprint}) is in {result.escrow_path}: fine for trying "
+            "tipline, never for real tips (a real county runs `tipline keys escrow-init`)."
+        )
     totp_roles = ", ".join(r.value for r in Role if r in ROLES_REQUIRING_TOTP)
     print(
         f"\n{totp_roles} accounts are asked to enrol a TOTP authenticator app "

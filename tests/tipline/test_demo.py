@@ -92,3 +92,52 @@ def test_demo_leaves_a_real_county_alone(settings: Settings, tmp_path: Any) -> N
     assert result.returncode == 2
     assert "420000000000" in result.stderr and "Nothing was changed" in result.stderr
     assert _counts(settings)["townships"] == 0
+
+
+def _key_state(settings: Settings, officer: str, password: str) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        from tipline.accounts.services import find_account_id
+        from tipline.crypto import services as crypto
+        from tipline.crypto.primitives import fingerprint
+
+        db.bind(db.make_engine(settings))
+        account_id = await find_account_id(officer)
+        key = await crypto.unwrap_officer_key(account_id, password)
+        escrow = await crypto.active_escrow_key()
+        return {
+            "open": await crypto.tip_box_open(),
+            "officer_keys": (await crypto.key_status()).officer_keys,
+            "officer_ok": fingerprint(key) == await crypto.officer_fingerprint(account_id),
+            "escrow": escrow,
+        }
+
+    return asyncio.run(read())
+
+
+def test_demo_opens_the_tip_box_with_a_demo_escrow_key(settings: Settings) -> None:
+    from tipline.crypto.primitives import fingerprint, private_key_from_pem
+    from tipline.crypto.services import DEMO_ESCROW_FILE
+
+    assert run_cli(settings, "migrate").returncode == 0
+    result = run_cli(settings, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "DEMO escrow key" in result.stdout
+    passwords = {
+        m.group(1): m.group(4)
+        for line in result.stdout.splitlines()
+        if (m := PASSWORD_LINE.match(line))
+    }
+    path = settings.data_dir / DEMO_ESCROW_FILE
+    assert path.is_file() and path.stat().st_mode & 0o777 == 0o600
+    assert str(path) in result.stdout
+
+    state = _key_state(settings, "officer1", passwords["officer1"])
+    assert state["open"] is True and state["officer_keys"] == 2 and state["officer_ok"]
+    escrow = state["escrow"]
+    assert escrow is not None and escrow["is_demo"]
+    assert fingerprint(private_key_from_pem(path.read_bytes())) == escrow["fingerprint"]
+    assert _key_state(settings, "officer2", passwords["officer2"])["officer_ok"]
+
+    again = run_cli(settings, "demo")
+    assert again.returncode == 0 and "DEMO escrow key" not in again.stdout
+    assert "ok: " in run_cli(settings, "ledger", "verify").stdout

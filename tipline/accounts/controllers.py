@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -17,7 +18,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER
 
 from tipline.accounts import services, sessions, totp
 from tipline.accounts.exceptions import PasswordsDiffer
-from tipline.accounts.schemas import AccountSummary, LoginBody
+from tipline.accounts.schemas import AccountSummary, LoginBody, LoginResult
 from tipline.auth import (
     ALL_ROLES,
     PUBLIC,
@@ -111,6 +112,20 @@ def _user_or_none(request: AnyRequest) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
+def _login_cookies(result: LoginResult, settings: Settings) -> list[Cookie]:
+    """The session cookie, and an officer's key cookie (cleared for everyone else)."""
+    key = (
+        sessions.key_cookie(result.key_secret, settings)
+        if result.key_secret
+        else sessions.cleared_key_cookie(settings)
+    )
+    return [sessions.session_cookie(result.token, settings), key]
+
+
+def _logout_cookies(settings: Settings) -> list[Cookie]:
+    return [sessions.cleared_session_cookie(settings), sessions.cleared_key_cookie(settings)]
+
+
 def _after_login(account: AccountSummary, next_path: str) -> str:
     if account.totp_required and not account.totp_enrolled:
         return "/account/totp"
@@ -128,7 +143,8 @@ class AuthApiController(Controller):
         """Sign in; sets the ``tipline_session`` cookie. 401 on any wrong input, 429 when throttled.
 
         Accounts of roles that require TOTP and have not enrolled yet get a session
-        limited to enrolment.
+        limited to enrolment. A designated officer also gets the ``tipline_key``
+        cookie, which unlocks their key for this session only.
         """
         settings = _settings(request)
         result = await services.login(
@@ -138,7 +154,7 @@ class AuthApiController(Controller):
             throttle_base_seconds=settings.login_throttle_base_seconds,
             previous_token=request.cookies.get(sessions.COOKIE_NAME),
         )
-        return Response(result.account, cookies=[sessions.session_cookie(result.token, settings)])
+        return Response(result.account, cookies=_login_cookies(result, settings))
 
     @post("/logout", opt=PUBLIC, status_code=HTTP_204_NO_CONTENT)
     async def logout(self, request: AnyRequest) -> Response[None]:
@@ -149,7 +165,7 @@ class AuthApiController(Controller):
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
-            cookies=[sessions.cleared_session_cookie(_settings(request))],
+            cookies=_logout_cookies(_settings(request)),
         )
 
     @get("/me", guards=[signed_in], opt=TOTP_ENROLMENT)
@@ -198,7 +214,8 @@ class LoginPageController(Controller):
                 status_code=error.status_code,
             )
         response = Redirect(_after_login(result.account, next_path), status_code=HTTP_303_SEE_OTHER)
-        response.set_cookie(sessions.session_cookie(result.token, settings))
+        for cookie in _login_cookies(result, settings):
+            response.set_cookie(cookie)
         return response
 
     @post("/logout", name="logout")
@@ -208,7 +225,8 @@ class LoginPageController(Controller):
         if user is not None:
             await services.logout(user)
         response = Redirect("/login", status_code=HTTP_303_SEE_OTHER)
-        response.set_cookie(sessions.cleared_session_cookie(_settings(request)))
+        for cookie in _logout_cookies(_settings(request)):
+            response.set_cookie(cookie)
         return response
 
 

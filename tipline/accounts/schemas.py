@@ -34,6 +34,8 @@ class AccountSummary(msgspec.Struct, frozen=True):
 class LoginResult(msgspec.Struct, frozen=True):
     token: str
     account: AccountSummary
+    # A designated officer's unlocked key: the ``tipline_key`` cookie value, else None.
+    key_secret: str | None = None
 
 
 class OrgUnitChoice(msgspec.Struct, frozen=True):

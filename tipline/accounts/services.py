@@ -9,6 +9,11 @@ Rules and where they come from:
   oversee tips (``auth.ROLES_REQUIRING_TOTP``).
 - Every sign-in, failed sign-in, sign-out and account change is an event in the
   chain of custody, appended in the same transaction (DESIGN principle 4).
+- A designated officer's key pair follows their password (DESIGN principle 1): made
+  with the account, unlocked for each session at sign-in, re-wrapped in the same
+  transaction as a password change, replaced when an administrator resets the
+  password (the old key was wrapped under the forgotten one). Its argon2id work runs
+  before the write transaction, like the password hashing.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from tipline.accounts.exceptions import (
 from tipline.accounts.schemas import AccountSummary, LoginResult, OrgUnitChoice, TotpEnrolment
 from tipline.accounts.tables import Account, AccountSession
 from tipline.auth import ROLES_REQUIRING_TOTP, CurrentUser, Role
+from tipline.crypto import services as crypto
+from tipline.crypto.exceptions import OfficerKeyNotFound, WrongKeyPassword
+from tipline.crypto.primitives import KdfParams
 from tipline.ledger.services import SYSTEM, Actor, append_event
 from tipline.orgunits.tables import TOWNSHIP_KINDS, OrgUnit, OrgUnitKind
 
@@ -64,6 +72,17 @@ def throttle_seconds(failures: int, base_seconds: int) -> int:
         return 0
     exponent = min(failures - THROTTLE_FREE_FAILURES - 1, 20)
     return int(min(base_seconds * 2**exponent, THROTTLE_CAP_SECONDS))
+
+
+def officer_kdf() -> KdfParams:
+    """Argon2id parameters for wrapping a new officer key: the password hasher's own, so
+    the key is exactly as hard to guess at as the password it is derived from."""
+    hasher = passwords.HASHER
+    return KdfParams(
+        time_cost=hasher.time_cost,
+        memory_cost=hasher.memory_cost,
+        parallelism=hasher.parallelism,
+    )
 
 
 def _with_via(payload: dict[str, Any], via: str | None) -> dict[str, Any]:
@@ -224,12 +243,17 @@ async def create_account(
             account_id,
             _with_via({"role": role.value, "org_unit_id": org_unit_id}, via),
         )
+    if role is Role.officer:
+        # Now, while the password is known, so tips received before the officer's
+        # first sign-in are sealed to them too; should this fail, the first sign-in
+        # makes the key instead.
+        await crypto.create_officer_key(account_id, password, actor=actor, kdf=officer_kdf())
     return account_id
 
 
 async def _require_account(account_id: int) -> dict[str, Any]:
     row = (
-        await Account.select(Account.id, Account.username, Account.disabled)
+        await Account.select(Account.id, Account.username, Account.disabled, Account.role)
         .where(Account.id == account_id)
         .first()
     )
@@ -270,11 +294,21 @@ async def reset_password(
     *,
     via: str | None = None,
 ) -> None:
-    """An administrator sets a new password; every session of the account ends."""
+    """An administrator sets a new password; every session of the account ends.
+
+    An officer's old private key was wrapped under the forgotten password, so it is
+    replaced by a new key pair; tips sealed to the old key stay readable through the
+    escrow key and the other designated officers.
+    """
     row = await _require_account(account_id)
     check_new_password(new_password, confirmation, row["username"])
     password_hash = await passwords.hash_password(new_password)
+    replacement = None
+    if row["role"] == Role.officer.value:
+        replacement = await crypto.prepare_replacement(account_id, new_password, kdf=officer_kdf())
     async with db.write_transaction():
+        if replacement is not None:
+            await crypto.save_prepared_key(replacement, actor=actor)
         await Account.update(
             {
                 Account.password_hash: password_hash,
@@ -310,7 +344,9 @@ async def change_password(
     """The account holder changes its own password.
 
     Every other session of the account ends; the one making the change goes on, so
-    the holder is not thrown out, while anyone who knew the old password is.
+    the holder is not thrown out, while anyone who knew the old password is. An
+    officer's key is re-wrapped under the new password in the same transaction: the
+    key pair stays, so every tip sealed to it still opens.
     """
     row = await Account.select(Account.password_hash).where(Account.id == user.account_id).first()
     if row is None:
@@ -319,7 +355,19 @@ async def change_password(
         raise WrongCurrentPassword()
     check_new_password(new_password, confirmation, user.username)
     password_hash = await passwords.hash_password(new_password)
+    rewrap = None
+    if user.role is Role.officer:
+        try:
+            rewrap = await crypto.prepare_rewrap(
+                user.account_id, current_password, new_password, kdf=officer_kdf()
+            )
+        except OfficerKeyNotFound:
+            rewrap = await crypto.prepare_officer_key(
+                user.account_id, new_password, kdf=officer_kdf()
+            )
     async with db.write_transaction():
+        if rewrap is not None:
+            await crypto.save_prepared_key(rewrap)
         await Account.update(
             {Account.password_hash: password_hash, Account.password_changed_at: sessions.utcnow()}
         ).where(Account.id == user.account_id)
@@ -364,7 +412,9 @@ async def login(
     Every failure answers the same :class:`LoginFailed` whether the username, the
     password or the code was wrong; an unknown username costs the same hashing work.
     While an account is throttled, attempts are refused before the password is
-    checked.
+    checked. A designated officer's key is then unlocked for the new session (and
+    made at the first sign-in if the officer has none yet), outside the sign-in's
+    transaction since it costs one more argon2id derivation.
     """
     name = normalize_username(username)
     row = (
@@ -400,6 +450,7 @@ async def login(
 
     token = sessions.new_token()
     failure: str | None = None
+    session_id = 0
     async with db.write_transaction():
         query = Account.select(
             Account.failed_logins, Account.disabled, Account.totp_secret, Account.totp_last_step
@@ -440,16 +491,35 @@ async def login(
                     last_seen_at=now,
                 )
             ).returning(AccountSession.id)
+            session_id = int(rows[0]["id"])
             await append_event(
                 Actor.account(account_id),
                 "account.login",
                 "account",
                 account_id,
-                {"session_id": int(rows[0]["id"]), "totp": step is not None},
+                {"session_id": session_id, "totp": step is not None},
             )
     if failure is not None:
         raise LoginFailed()
-    return LoginResult(token=token, account=await get_account(account_id))
+    key_secret = None
+    if row["role"] == Role.officer.value:
+        key_secret = await _unlock_officer_key(account_id, password, session_id)
+    return LoginResult(token=token, account=await get_account(account_id), key_secret=key_secret)
+
+
+async def _unlock_officer_key(account_id: int, password: str, session_id: int) -> str | None:
+    """The ``tipline_key`` cookie value for this session, or None if the key does not open.
+
+    The sign-in itself stands either way: without the cookie the officer is told, when
+    opening a tip, to sign in again.
+    """
+    try:
+        secret = await crypto.unlock_for_session(
+            account_id, password, session_id, create_missing=True, kdf=officer_kdf()
+        )
+    except WrongKeyPassword:
+        return None
+    return crypto.encode_session_secret(secret)
 
 
 async def logout(user: CurrentUser) -> None:

@@ -4,6 +4,12 @@ A stolen database therefore yields no usable session. A session ends on logout, 
 ``session_idle_minutes`` without a request, ``session_max_hours`` after sign-in, and
 when its account is disabled or its password reset (GB/T 22239-2019 8.1.4.1 b:
 ending sessions and logging out automatically after a time-out).
+
+A designated officer's session also holds their private key, unlocked at sign-in and
+wrapped under a secret that lives only in the ``tipline_key`` cookie (see
+``tipline.crypto.services.unlock_for_session``). Whenever a session ends, its
+unlocked key is deleted with it, so the key never outlives the session that opened it
+(DESIGN principle 1).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.datastructures import Cookie
@@ -20,9 +27,12 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from tipline import db
 from tipline.accounts.tables import AccountSession
 from tipline.auth import CurrentUser, Role
+from tipline.crypto import services as crypto
+from tipline.crypto.tables import SessionKey
 from tipline.settings import Settings
 
 COOKIE_NAME = "tipline_session"
+KEY_COOKIE_NAME = crypto.KEY_COOKIE_NAME
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
 
@@ -67,8 +77,33 @@ def cleared_session_cookie(settings: Settings) -> Cookie:
     )
 
 
+def key_cookie(value: str, settings: Settings) -> Cookie:
+    """The officer's ``tipline_key`` cookie: like the session cookie, gone with the browser."""
+    return Cookie(
+        key=KEY_COOKIE_NAME,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+
+
+def cleared_key_cookie(settings: Settings) -> Cookie:
+    return Cookie(
+        key=KEY_COOKIE_NAME,
+        value="",
+        path="/",
+        max_age=0,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+
+
 async def end_sessions(account_id: int, reason: str, *, keep_session_id: int | None = None) -> None:
-    """End every open session of an account (joins the caller's transaction)."""
+    """End every open session of an account and forget their unlocked keys (joins the
+    caller's transaction)."""
     query = AccountSession.update(
         {
             AccountSession.ended_at: utcnow(),
@@ -79,6 +114,7 @@ async def end_sessions(account_id: int, reason: str, *, keep_session_id: int | N
     if keep_session_id is not None:
         query = query.where(AccountSession.id != keep_session_id)
     await query
+    await crypto.forget_account_session_keys(account_id, keep_session_id=keep_session_id)
 
 
 async def end_session(session_id: int, reason: str) -> None:
@@ -89,6 +125,53 @@ async def end_session(session_id: int, reason: str) -> None:
             AccountSession.totp_pending_secret: None,
         }
     ).where((AccountSession.id == session_id) & AccountSession.ended_at.is_null())
+    await crypto.forget_session_key(session_id)
+
+
+async def sweep_sessions(settings: Settings) -> int:
+    """End the sessions that timed out without a request and delete every unlocked key
+    whose session is over; returns how many keys were deleted.
+
+    A session that times out is otherwise only ended when its cookie comes back, and
+    an abandoned browser never sends it: without this sweep its unlocked key would
+    stay in the database (GB/T 22239-2019 8.1.4.1 b, automatic end after a time-out).
+    """
+    now = utcnow()
+    idle_since = now - dt.timedelta(minutes=settings.session_idle_minutes)
+    max_age = dt.timedelta(hours=settings.session_max_hours)
+    still_open = AccountSession.ended_at.is_null()
+    async with db.write_transaction():
+        for reason, condition in (
+            ("expired", AccountSession.created_at < now - max_age),
+            ("idle", AccountSession.last_seen_at < idle_since),
+        ):
+            await AccountSession.update(
+                {
+                    AccountSession.ended_at: now,
+                    AccountSession.end_reason: reason,
+                    AccountSession.totp_pending_secret: None,
+                }
+            ).where(still_open & condition)
+        held = [row["session_id"] for row in await SessionKey.select(SessionKey.session_id)]
+        live = {
+            row["id"]
+            for row in await AccountSession.select(AccountSession.id).where(
+                AccountSession.id.is_in(held or [-1]) & still_open
+            )
+        }
+        over = [session_id for session_id in held if session_id not in live]
+        if over:
+            await SessionKey.delete().where(SessionKey.session_id.is_in(over))
+        return len(over) + await crypto.forget_session_keys_older_than(max_age)
+
+
+def session_sweep(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """The scheduler job running :func:`sweep_sessions` with these settings."""
+
+    async def sweep() -> None:
+        await sweep_sessions(settings)
+
+    return sweep
 
 
 async def find_open_session(token: str) -> int | None:
