@@ -153,7 +153,7 @@ async def check_database() -> bool:
 
 def all_tables() -> list[type[Table]]:
     """Every table class of every Piccolo app, in dependency order."""
-    from tipline.piccolo_conf import APP_REGISTRY
+    from tipline.registry import APP_REGISTRY
 
     tables: list[type[Table]] = []
     for app_config in APP_REGISTRY.app_configs.values():

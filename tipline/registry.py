@@ -1,0 +1,18 @@
+"""The Piccolo apps of tipline, in migration order; no engine is made here.
+
+``piccolo_conf`` (for Piccolo's own tools) and ``db.all_tables`` both read this
+registry, so importing it has no side effect such as creating a database file.
+"""
+
+from piccolo.conf.apps import AppRegistry
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "tipline.ledger.piccolo_app",
+        "tipline.orgunits.piccolo_app",
+        "tipline.accounts.piccolo_app",
+        "tipline.deadlines.piccolo_app",
+        "tipline.crypto.piccolo_app",
+        "tipline.intake.piccolo_app",
+    ]
+)
