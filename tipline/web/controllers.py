@@ -77,10 +77,12 @@ class WebController(Controller):
         return Response(Health("degraded", "unavailable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)
 
 
+# Static files never set a cookie (not even the CSRF one): the tip box loads them
+# before any receipt login, and it promises to set no cookie until then.
 static_router = create_static_files_router(
     path="/static",
     directories=[STATIC_DIR],
-    opt=PUBLIC,
+    opt={**PUBLIC, "exclude_from_csrf": True},
     include_in_schema=False,
     cache_control=None,
 )

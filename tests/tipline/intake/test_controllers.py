@@ -82,6 +82,8 @@ async def test_tip_pages_set_no_cookie_and_explain_what_stays_secret(
         assert "set-cookie" not in response.headers, path
         assert response.headers["cache-control"] == "no-store"
         assert 'name="viewport"' in response.text
+    stylesheet = await client.get("/static/tipline.css")
+    assert stylesheet.status_code == 200 and "set-cookie" not in stylesheet.headers
     assert not client.cookies
     landing = (await client.get("/tip")).text
     for text in ("村霸", "保护伞", "干扰破坏基层换届选举", "网络运营商", "不记录您的IP地址"):
