@@ -24,6 +24,7 @@ from tipline.accounts import passwords as accounts_passwords
 from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
+from tipline.cases import controllers as cases_controllers
 from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ledger_controllers.route_handlers,
             *deadlines_controllers.route_handlers,
             *intake_controllers.route_handlers,
+            *cases_controllers.route_handlers,
         ],
         middleware=[SessionMiddleware()],
         dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},

@@ -42,6 +42,7 @@ NAV: list[NavItem] = [
     NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
     NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
     NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),
+    NavItem("/cases", "cases.nav", frozenset({Role.officer})),
 ]
 
 
