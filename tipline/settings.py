@@ -93,6 +93,9 @@ class Settings:
     county_name: str = "示范县"
     max_attachment_bytes: int = 20 * 1024 * 1024
     max_tip_attachments_bytes: int = 50 * 1024 * 1024
+    # Submissions per client address (in-memory keyed hash, see intake/ratelimit.py). Off
+    # only for a load test from one address (bench/submit.py); wrong receipts stay limited.
+    tipster_rate_limit: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +138,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "county_name": _parse_str,
     "max_attachment_bytes": _parse_positive_int,
     "max_tip_attachments_bytes": _parse_positive_int,
+    "tipster_rate_limit": _parse_bool,
 }
 
 # Variables with the prefix that configure the test suite, not the service.
