@@ -338,15 +338,11 @@ async def submit_tip(
     could not be sealed to anyone who may read it.
     """
     fields, identity = await check_tip(data)
-    if not await tip_box_open():
+    recipients = await active_recipients()
+    kinds = {recipient.kind for recipient in recipients}
+    if "escrow" not in kinds or "officer" not in kinds:
         raise TipBoxClosed()
     cleaned = await clean_files(files, settings)
-    recipients = await active_recipients()
-    officers_and_escrow = [r for r in recipients if r.kind in ("officer", "escrow")]
-    if not any(r.kind == "escrow" for r in recipients) or not any(
-        r.kind == "officer" for r in recipients
-    ):
-        raise TipBoxClosed()
 
     digits = receipts.new_receipt()
     mac = receipts.receipt_mac(receipts.receipt_key(settings), digits)
@@ -387,9 +383,9 @@ async def submit_tip(
         await Tip.update({Tip.content: content, Tip.identity: sealed_identity}).where(
             Tip.id == tip_id
         )
-        keys = _key_rows(tip_id, "content", content_key, officers_and_escrow, tipster_public)
+        keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
         if identity_key is not None:
-            keys += _key_rows(tip_id, "identity", identity_key, officers_and_escrow, None)
+            keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
         await TipKey.insert(*keys)
         attachments = _attachment_rows(tip_id, content_key, cleaned, received_at, None)
         if attachments:
@@ -407,7 +403,7 @@ async def submit_tip(
                 "channel": channel,
                 "sealed_sha256": commitment.hexdigest(),
                 "attachments": len(attachments),
-                "recipients": [r.fingerprint for r in officers_and_escrow],
+                "recipients": [r.fingerprint for r in recipients],
             },
         )
     return SubmittedTip(

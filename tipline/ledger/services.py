@@ -149,11 +149,16 @@ async def append_event(
     """
     body = dict(payload or {})
     _check_payload(body)
+    occurred_at = dt.datetime.now(dt.UTC)
+    if actor.type == "tipster":
+        # A tipster's actions are kept to the hour (issue 3, item 9): a time to the
+        # second could be matched against a network operator's records.
+        occurred_at = occurred_at.replace(minute=0, second=0, microsecond=0)
     async with db.write_transaction():
         head = await _lock_head()
         row: dict[str, Any] = {
             "seq": head["seq"] + 1,
-            "occurred_at": dt.datetime.now(dt.UTC),
+            "occurred_at": occurred_at,
             "actor_type": actor.type,
             "actor_id": actor.id,
             "action": action,

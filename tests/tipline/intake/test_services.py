@@ -126,6 +126,8 @@ async def test_a_tip_is_sealed_to_officers_and_escrow_and_registered(
     assert payload["ledger_no"] == submitted.ledger_no and payload["channel"] == "web"
     assert len(payload["sealed_sha256"]) == 64
     assert events[0]["actor_type"] == "tipster"
+    moment = events[0]["occurred_at"]
+    assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
     assert (await verify_chain()).ok
 
 
