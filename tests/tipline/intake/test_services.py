@@ -337,3 +337,26 @@ async def test_a_tipster_session_expires_and_its_key_needs_the_cookie(
     ).where(TipsterSession.id == row["id"])
     with pytest.raises(TipsterSessionEnded):
         await services.tipster_view(token)
+
+
+async def test_no_argon2_on_the_tipster_paths(
+    app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Receipts carry 80 random bits: HKDF suffices, and argon2id (~0.1 s, 64 MiB) would
+    make the tip box easy to exhaust."""
+    import argon2.low_level
+
+    await open_tip_box(settings)
+
+    def refuse(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("argon2 on a tipster path")
+
+    monkeypatch.setattr(primitives, "hash_secret_raw", refuse)
+    monkeypatch.setattr(argon2.low_level, "hash_secret_raw", refuse)
+    monkeypatch.setattr(argon2.low_level, "hash_secret", refuse)
+    submitted = await services.submit_tip(settings, TipInput(category="other", content="x"))
+    token = await services.open_tipster_session(settings, submitted.receipt)
+    with pytest.raises(WrongReceipt):
+        await services.open_tipster_session(settings, receipts.new_receipt())
+    await services.add_tipster_message(settings, token, "more")
+    assert (await services.tipster_view(token)).messages[0].text == "more"
