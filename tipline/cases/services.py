@@ -31,8 +31,8 @@ from tipline.crypto.exceptions import SessionKeyUnavailable
 from tipline.crypto.primitives import content_context, decrypt_content
 from tipline.intake import exceptions as intake_errors
 from tipline.intake import services as intake
-from tipline.intake.schemas import MessageOut, TipFields
-from tipline.intake.tables import Tip, TipAttachment, TipMessage
+from tipline.intake.schemas import TipFields
+from tipline.intake.tables import Tip, TipAttachment
 from tipline.ledger.services import Actor, append_event
 
 LEDGER_NO = re.compile(r"^\d{4}-\d{6}$")
@@ -128,29 +128,6 @@ async def _attachments(tip_id: int, ledger_no: str) -> list[CaseAttachment]:
     ]
 
 
-async def _messages(tip_id: int, data_key: bytes) -> list[MessageOut]:
-    counts: dict[int, int] = {}
-    for row in await TipAttachment.select(TipAttachment.message).where(
-        (TipAttachment.tip == tip_id) & TipAttachment.message.is_not_null()
-    ):
-        counts[row["message"]] = counts.get(row["message"], 0) + 1
-    rows = await TipMessage.select().where(TipMessage.tip == tip_id).order_by(TipMessage.id)
-    return [
-        MessageOut(
-            id=row["id"],
-            author=row["author"],
-            created_at=intake.hour_text(row["created_at"]),
-            text=decrypt_content(
-                data_key,
-                bytes(row["body"]),
-                context=content_context(tip_id, f"message:{row['uid']}"),
-            ).decode("utf-8"),
-            attachments=counts.get(row["id"], 0),
-        )
-        for row in rows
-    ]
-
-
 async def open_case(user: CurrentUser, key: X25519PrivateKey, ledger_no: str) -> CaseView:
     """The tip decrypted for this officer (form fields, attachments list, conversation),
     recorded as ``tip.viewed``; the real-name section stays sealed."""
@@ -170,7 +147,7 @@ async def open_case(user: CurrentUser, key: X25519PrivateKey, ledger_no: str) ->
         ),
         has_identity=bool(tip["has_identity"]),
         attachments=await _attachments(tip_id, tip["ledger_no"]),
-        messages=await _messages(tip_id, data_key),
+        messages=await intake.open_messages(tip_id, data_key),
     )
     async with db.write_transaction():
         await append_event(

@@ -140,7 +140,6 @@ class TipContent(msgspec.Struct, frozen=True):
     status: str
     received_at: str
     fields: TipFields
-    identity: IdentityBody | None
     has_identity: bool
     attachments: list[AttachmentInfo]
     messages: list[MessageOut]

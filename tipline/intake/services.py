@@ -564,7 +564,8 @@ async def _tip_row(tip_id: int) -> dict[str, Any]:
     return row
 
 
-async def _messages(tip_id: int, data_key: bytes) -> list[MessageOut]:
+async def open_messages(tip_id: int, data_key: bytes) -> list[MessageOut]:
+    """The conversation of a tip, decrypted with its content data key, oldest first."""
     rows = await TipMessage.select().where(TipMessage.tip == tip_id).order_by(TipMessage.id)
     counts: dict[int, int] = {}
     for attachment in await TipAttachment.select(TipAttachment.message).where(
@@ -617,7 +618,8 @@ async def open_tip_content(
     recipient_kind: str = "officer",
     recipient_id: int | str | None = None,
 ) -> TipContent:
-    """The whole tip decrypted for one recipient (an officer or the escrow key).
+    """The tip decrypted for one recipient (an officer or the escrow key), without the
+    real-name section: reading a tip must not reveal who sent it (see ``open_tip_identity``).
 
     Writes nothing: the caller (the officer side) appends ``tip.viewed`` itself.
     """
@@ -629,17 +631,6 @@ async def open_tip_content(
         ),
         type=TipFields,
     )
-    identity = None
-    if row["has_identity"] and row["identity"] is not None:
-        identity_key = await tip_data_key(
-            tip_id, private_key, recipient_kind, recipient_id, purpose="identity"
-        )
-        identity = msgspec.json.decode(
-            decrypt_content(
-                identity_key, bytes(row["identity"]), context=content_context(tip_id, "identity")
-            ),
-            type=IdentityBody,
-        )
     return TipContent(
         tip_id=tip_id,
         ledger_no=row["ledger_no"],
@@ -647,10 +638,35 @@ async def open_tip_content(
         status=row["status"],
         received_at=hour_text(row["received_at"]),
         fields=fields,
-        identity=identity,
         has_identity=bool(row["has_identity"]),
         attachments=await _attachment_list(tip_id),
-        messages=await _messages(tip_id, data_key),
+        messages=await open_messages(tip_id, data_key),
+    )
+
+
+async def open_tip_identity(
+    tip_id: int,
+    private_key: X25519PrivateKey,
+    recipient_kind: str = "officer",
+    recipient_id: int | str | None = None,
+) -> IdentityBody | None:
+    """The real-name section (name, contact), sealed under its own data key.
+
+    Only for the rule that guards it: the person accused must never learn who reported
+    them, so the case-handling side opens it with a stated reason and a second
+    designated officer's approval, and records that it did. ``None`` for anonymous tips.
+    """
+    row = await _tip_row(tip_id)
+    if not row["has_identity"] or row["identity"] is None:
+        return None
+    identity_key = await tip_data_key(
+        tip_id, private_key, recipient_kind, recipient_id, purpose="identity"
+    )
+    return msgspec.json.decode(
+        decrypt_content(
+            identity_key, bytes(row["identity"]), context=content_context(tip_id, "identity")
+        ),
+        type=IdentityBody,
     )
 
 
@@ -738,7 +754,7 @@ async def tipster_view(token: str | None) -> TipsterTipOut:
         ledger_no=row["ledger_no"],
         status=TIPSTER_STATUS.get(row["status"], "received"),
         received_at=hour_text(row["received_at"]),
-        messages=await _messages(access.tip_id, data_key),
+        messages=await open_messages(access.tip_id, data_key),
     )
 
 

@@ -94,9 +94,17 @@ async def test_a_tip_is_sealed_to_officers_and_escrow_and_registered(
         )
         assert opened.fields.content == text
         assert opened.fields.village == "柳树村" and opened.fields.township == "东镇"
-        assert opened.identity == IdentityBody(name=name, contact="13800000000")
+        assert opened.has_identity and name not in repr(opened)
+        identity = await services.open_tip_identity(
+            submitted.tip_id, officer["private_key"], "officer", officer["id"]
+        )
+        assert identity == IdentityBody(name=name, contact="13800000000")
     escrow = await services.open_tip_content(submitted.tip_id, box["escrow_key"], "escrow", None)
-    assert escrow.fields.content == text and escrow.identity is not None
+    assert escrow.fields.content == text
+    escrow_identity = await services.open_tip_identity(
+        submitted.tip_id, box["escrow_key"], "escrow", None
+    )
+    assert escrow_identity is not None and escrow_identity.name == name
 
     # The receipt's key reads the content (for replies) but never the real name.
     tipster_key = receipts.tipster_private_key(submitted.receipt)
