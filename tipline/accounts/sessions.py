@@ -30,6 +30,7 @@ from tipline.auth import CurrentUser, Role
 from tipline.crypto import services as crypto
 from tipline.crypto.tables import SessionKey
 from tipline.settings import Settings
+from tipline.web.cookies import cleared_cookie, strict_cookie
 
 COOKIE_NAME = "tipline_session"
 KEY_COOKIE_NAME = crypto.KEY_COOKIE_NAME
@@ -55,50 +56,20 @@ def aware(moment: dt.datetime) -> dt.datetime:
 
 def session_cookie(token: str, settings: Settings) -> Cookie:
     """The session cookie: no max-age (it dies with the browser), strict, HTTP only."""
-    return Cookie(
-        key=COOKIE_NAME,
-        value=token,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return strict_cookie(COOKIE_NAME, token, settings)
 
 
 def cleared_session_cookie(settings: Settings) -> Cookie:
-    return Cookie(
-        key=COOKIE_NAME,
-        value="",
-        path="/",
-        max_age=0,
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return cleared_cookie(COOKIE_NAME, settings)
 
 
 def key_cookie(value: str, settings: Settings) -> Cookie:
     """The officer's ``tipline_key`` cookie: like the session cookie, gone with the browser."""
-    return Cookie(
-        key=KEY_COOKIE_NAME,
-        value=value,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return strict_cookie(KEY_COOKIE_NAME, value, settings)
 
 
 def cleared_key_cookie(settings: Settings) -> Cookie:
-    return Cookie(
-        key=KEY_COOKIE_NAME,
-        value="",
-        path="/",
-        max_age=0,
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return cleared_cookie(KEY_COOKIE_NAME, settings)
 
 
 async def end_sessions(account_id: int, reason: str, *, keep_session_id: int | None = None) -> None:

@@ -53,6 +53,7 @@ from tipline.intake.schemas import (
     TipsterTipOut,
 )
 from tipline.settings import Settings
+from tipline.web.cookies import cleared_cookie, strict_cookie
 from tipline.web.i18n import translate
 
 AnyRequest = Request[Any, Any, Any]
@@ -105,26 +106,11 @@ async def _receipt_login(request: AnyRequest, receipt: str) -> str:
 
 def tipster_cookie(token: str, settings: Settings) -> Cookie:
     """Set only after a receipt login; gone with the browser, strict, HTTP only."""
-    return Cookie(
-        key=COOKIE_NAME,
-        value=token,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return strict_cookie(COOKIE_NAME, token, settings)
 
 
 def cleared_tipster_cookie(settings: Settings) -> Cookie:
-    return Cookie(
-        key=COOKIE_NAME,
-        value="",
-        path="/",
-        max_age=0,
-        httponly=True,
-        samesite="strict",
-        secure=settings.secure_cookies,
-    )
+    return cleared_cookie(COOKIE_NAME, settings)
 
 
 def _optional_int(value: str, field: str) -> int | None:

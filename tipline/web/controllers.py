@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from tipline import db
 from tipline.auth import PUBLIC
 from tipline.settings import LOCALES
+from tipline.web.cookies import strict_cookie
 from tipline.web.i18n import LOCALE_COOKIE
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -59,13 +60,10 @@ class WebController(Controller):
         """
         response = Redirect(local_path(next_path))
         if code in LOCALES:
-            response.set_cookie(
-                LOCALE_COOKIE,
-                code,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="strict",
-                secure=request.app.state.settings.secure_cookies,
+            response.cookies.append(
+                strict_cookie(
+                    LOCALE_COOKIE, code, request.app.state.settings, max_age=365 * 24 * 3600
+                )
             )
         return response
 
