@@ -1,4 +1,14 @@
 from tipline.apps import app_config
-from tipline.ledger.tables import CustodyEvent, LedgerHead
+from tipline.ledger.tables import (
+    Checkpoint,
+    CheckpointCosignature,
+    CustodyEvent,
+    LedgerHead,
+    MerkleNode,
+    WitnessKey,
+)
 
-APP_CONFIG = app_config("ledger", [CustodyEvent, LedgerHead])
+APP_CONFIG = app_config(
+    "ledger",
+    [CustodyEvent, LedgerHead, MerkleNode, Checkpoint, WitnessKey, CheckpointCosignature],
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
@@ -20,7 +21,14 @@ from typing import Any, Literal
 import msgspec
 
 from tipline import db
-from tipline.ledger.tables import CustodyEvent, LedgerHead
+from tipline.ledger import merkle, notes
+from tipline.ledger.tables import (
+    NODE_KEY_LEVEL,
+    Checkpoint,
+    CustodyEvent,
+    LedgerHead,
+    MerkleNode,
+)
 
 GENESIS_HASH = "0" * 64
 ActorType = Literal["account", "tipster", "system"]
@@ -105,20 +113,35 @@ def canonical_event(
     )
 
 
+def event_bytes(row: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a stored event (chain hash and Merkle leaf are over these)."""
+    return canonical_event(
+        seq=row["seq"],
+        occurred_at=row["occurred_at"],
+        actor_type=row["actor_type"],
+        actor_id=row["actor_id"],
+        action=row["action"],
+        object_type=row["object_type"],
+        object_id=row["object_id"],
+        payload=row["payload"],
+        prev_hash=row["prev_hash"],
+    )
+
+
 def event_hash(row: Mapping[str, Any]) -> str:
-    return hashlib.sha256(
-        canonical_event(
-            seq=row["seq"],
-            occurred_at=row["occurred_at"],
-            actor_type=row["actor_type"],
-            actor_id=row["actor_id"],
-            action=row["action"],
-            object_type=row["object_type"],
-            object_id=row["object_id"],
-            payload=row["payload"],
-            prev_hash=row["prev_hash"],
-        )
-    ).hexdigest()
+    return hashlib.sha256(event_bytes(row)).hexdigest()
+
+
+def node_key(level: int, index: int) -> int:
+    return level * NODE_KEY_LEVEL + index
+
+
+def parse_frontier(text: str | None) -> list[bytes]:
+    return [bytes.fromhex(part) for part in (text or "").split(",") if part]
+
+
+def format_frontier(frontier: list[bytes]) -> str:
+    return ",".join(part.hex() for part in frontier)
 
 
 async def _lock_head() -> dict[str, Any]:
@@ -126,7 +149,9 @@ async def _lock_head() -> dict[str, Any]:
     await LedgerHead.insert(LedgerHead(id=1, seq=0, hash=GENESIS_HASH)).on_conflict(
         action="DO NOTHING"
     )
-    query = LedgerHead.select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)
+    query = LedgerHead.select(LedgerHead.seq, LedgerHead.hash, LedgerHead.frontier).where(
+        LedgerHead.id == 1
+    )
     if db.is_postgres():
         query = query.lock_rows("UPDATE")
     head = await query.first()
@@ -167,11 +192,22 @@ async def append_event(
             "payload": canonical_json(body).decode(),
             "prev_hash": head["hash"],
         }
-        row["hash"] = event_hash(row)
-        await CustodyEvent.insert(CustodyEvent(**row))
-        await LedgerHead.update({LedgerHead.seq: row["seq"], LedgerHead.hash: row["hash"]}).where(
-            LedgerHead.id == 1
+        data = event_bytes(row)
+        row["hash"] = hashlib.sha256(data).hexdigest()
+        frontier, completed = merkle.frontier_append(
+            parse_frontier(head["frontier"]), head["seq"], merkle.leaf_hash(data)
         )
+        await CustodyEvent.insert(CustodyEvent(**row))
+        await MerkleNode.insert(
+            *(MerkleNode(key=node_key(level, index), hash=h.hex()) for level, index, h in completed)
+        )
+        await LedgerHead.update(
+            {
+                LedgerHead.seq: row["seq"],
+                LedgerHead.hash: row["hash"],
+                LedgerHead.frontier: format_frontier(frontier),
+            }
+        ).where(LedgerHead.id == 1)
     return row
 
 
@@ -197,39 +233,184 @@ class VerifyResult(msgspec.Struct, frozen=True):
     events: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    checkpoints: int = 0
+    root: str | None = None
 
 
-async def verify_chain() -> VerifyResult:
-    """Recompute every hash and link; name the first sequence number that breaks.
+class _Broken(Exception):
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(reason)
+        self.seq, self.reason = seq, reason
+
+
+async def iter_nodes() -> AsyncIterator[dict[str, Any]]:
+    """Every stored Merkle node by key (level by level, left to right)."""
+    last = -1
+    while True:
+        batch = (
+            await MerkleNode.select(MerkleNode.key, MerkleNode.hash)
+            .where(MerkleNode.key > last)
+            .order_by(MerkleNode.key)
+            .limit(_BATCH * 5)
+        )
+        if not batch:
+            return
+        for row in batch:
+            yield row
+        last = batch[-1]["key"]
+
+
+class _Levels(Mapping[merkle.NodeId, bytes]):
+    """Recomputed perfect nodes, looked up like stored ones."""
+
+    def __init__(self, levels: list[list[bytes]]) -> None:
+        self.levels = levels
+
+    def __getitem__(self, node: merkle.NodeId) -> bytes:
+        level, index = node
+        return self.levels[level][index]
+
+    def __iter__(self) -> Any:
+        return ((level, i) for level, row in enumerate(self.levels) for i in range(len(row)))
+
+    def __len__(self) -> int:
+        return sum(len(row) for row in self.levels)
+
+
+def _levels_above(leaves: list[bytes]) -> list[list[bytes]]:
+    levels = [leaves]
+    while len(levels[-1]) >= 2:
+        below = levels[-1]
+        levels.append(
+            [merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        )
+    return levels
+
+
+async def _check_nodes(levels: list[list[bytes]]) -> None:
+    """The stored node cache must hold exactly the recomputed perfect nodes."""
+    expected = ((level, i, h) for level, row in enumerate(levels) for i, h in enumerate(row))
+    async for stored in iter_nodes():
+        want = next(expected, None)
+        level, index = divmod(stored["key"], NODE_KEY_LEVEL)
+        if want is None or (want[0], want[1]) != (level, index):
+            seq = (index << level) + 1 if want is None else (want[1] << want[0]) + 1
+            raise _Broken(seq, f"the Merkle node cache has a stray node (level {level}, {index})")
+        if want[2].hex() != stored["hash"]:
+            raise _Broken((index << level) + 1, f"Merkle node (level {level}, {index}) differs")
+    leftover = next(expected, None)
+    if leftover is not None:
+        level, index, _ = leftover
+        raise _Broken((index << level) + 1, f"Merkle node (level {level}, {index}) is missing")
+
+
+async def verify_chain(
+    log_key: notes.Verifier | None = None, external: list[str] | None = None
+) -> VerifyResult:
+    """Recompute every hash, link, leaf and node; check every checkpoint; name the first
+    sequence number that breaks.
 
     Catches an edited row (its hash no longer matches), a deleted row (a gap in the
-    numbers, or a head that names a later event), and swapped or reordered rows
-    (a ``prev_hash`` that does not name the event before it).
+    numbers, or a head that names a later event), swapped or reordered rows (a
+    ``prev_hash`` that does not name the event before it), and a chain rewritten
+    wholesale (the roots no longer match the signed checkpoints, stored here or the
+    ``external`` ones kept elsewhere). With ``log_key`` every checkpoint's signature is
+    checked too, and consecutive checkpoints must be consistent (RFC 9162 §2.1.4).
     """
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
     count = 0
-    async for row in iter_events():
-        if row["seq"] != expected_seq:
-            return VerifyResult(False, count, expected_seq, f"event {expected_seq} is missing")
-        if row["prev_hash"] != prev_hash:
-            return VerifyResult(
-                False, count, row["seq"], "prev_hash does not match the event before"
+    try:
+        marks = await _checkpoint_marks(log_key, external or [])
+        expected_seq = 1
+        prev_hash = GENESIS_HASH
+        leaves: list[bytes] = []
+        frontier: list[bytes] = []
+        for size, root, label in marks:
+            if size == 0 and root != merkle.EMPTY_ROOT:
+                raise _Broken(1, f"{label}: not the empty tree's root")
+        pending = iter([mark for mark in marks if mark[0]])
+        mark = next(pending, None)
+        previous_ok = 0
+        async for row in iter_events():
+            if row["seq"] != expected_seq:
+                raise _Broken(expected_seq, f"event {expected_seq} is missing")
+            if row["prev_hash"] != prev_hash:
+                raise _Broken(row["seq"], "prev_hash does not match the event before")
+            data = event_bytes(row)
+            if hashlib.sha256(data).hexdigest() != row["hash"]:
+                raise _Broken(row["seq"], "content does not match its hash")
+            leaf = merkle.leaf_hash(data)
+            frontier, _ = merkle.frontier_append(frontier, count, leaf)
+            leaves.append(leaf)
+            prev_hash = row["hash"]
+            expected_seq += 1
+            count += 1
+            while mark is not None and mark[0] == count:
+                if merkle.frontier_root(frontier) != mark[1]:
+                    raise _Broken(
+                        previous_ok + 1,
+                        f"events {previous_ok + 1}..{count} differ from what {mark[2]} signed",
+                    )
+                previous_ok = count
+                mark = next(pending, None)
+        if mark is not None:
+            raise _Broken(count + 1, f"{mark[2]} names {mark[0]} events, the ledger has {count}")
+        head = await LedgerHead.select().where(LedgerHead.id == 1).first()
+        head_seq = head["seq"] if head else 0
+        if head_seq != count:
+            raise _Broken(count + 1, f"the ledger head names event {head_seq}, found {count}")
+        if head is not None and head["hash"] != prev_hash:
+            raise _Broken(count, "the ledger head's hash differs")
+        if head is not None and parse_frontier(head["frontier"]) != frontier:
+            raise _Broken(count, "the ledger head's Merkle frontier differs")
+        levels = _levels_above(leaves)
+        del leaves
+        await _check_nodes(levels)
+        tree = _Levels(levels)
+        sizes = sorted({size for size, _, _ in marks if size})
+        roots = {size: root for size, root, _ in marks}
+        for old, new in itertools.pairwise(sizes):
+            proof = merkle.assemble(merkle.plan_consistency(old, new), tree)
+            try:
+                merkle.verify_consistency(old, new, roots[old], roots[new], proof)
+            except merkle.ProofError as error:
+                raise _Broken(old + 1, f"checkpoints {old} and {new}: {error}") from None
+    except _Broken as broken:
+        return VerifyResult(False, count, broken.seq, broken.reason)
+    return VerifyResult(
+        True, count, checkpoints=len(marks), root=merkle.frontier_root(frontier).hex()
+    )
+
+
+async def _checkpoint_marks(
+    log_key: notes.Verifier | None, external: list[str]
+) -> list[tuple[int, bytes, str]]:
+    """(size, root, label) of every stored and external checkpoint, by size."""
+    marks: list[tuple[int, bytes, str]] = []
+    for row in await Checkpoint.select().order_by(Checkpoint.size):
+        label = f"checkpoint {row['size']}"
+        try:
+            parsed = (
+                notes.verified_checkpoint(row["text"], log_key)
+                if log_key
+                else notes.parse_checkpoint(row["text"])
             )
-        if event_hash(row) != row["hash"]:
-            return VerifyResult(False, count, row["seq"], "content does not match its hash")
-        prev_hash = row["hash"]
-        expected_seq += 1
-        count += 1
-    head = await LedgerHead.select().where(LedgerHead.id == 1).first()
-    head_seq = head["seq"] if head else 0
-    if head_seq != count:
-        return VerifyResult(
-            False, count, count + 1, f"the ledger head names event {head_seq}, found {count}"
-        )
-    if head is not None and head["hash"] != prev_hash:
-        return VerifyResult(False, count, count, "the ledger head's hash differs")
-    return VerifyResult(True, count)
+        except notes.NoteError as error:
+            raise _Broken(row["size"], f"{label}: {error}") from None
+        if parsed.size != row["size"] or parsed.root.hex() != row["root"]:
+            raise _Broken(row["size"], f"{label}: its text and its columns differ")
+        marks.append((parsed.size, parsed.root, label))
+    for text in external:
+        try:
+            parsed = (
+                notes.verified_checkpoint(text, log_key)
+                if log_key
+                else notes.parse_checkpoint(text)
+            )
+        except notes.NoteError as error:
+            raise _Broken(1, f"the checkpoint file: {error}") from None
+        marks.append((parsed.size, parsed.root, f"the checkpoint file ({parsed.size})"))
+    marks.sort(key=lambda mark: mark[0])
+    return marks
 
 
 async def events_for(object_type: str, object_id: str | int) -> list[dict[str, Any]]:
