@@ -30,6 +30,7 @@ from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
 from tipline.intake import controllers as intake_controllers
 from tipline.ledger import controllers as ledger_controllers
+from tipline.ledger.checkpoints import checkpoint_job
 from tipline.orgunits import controllers as orgunits_controllers
 from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_job(
         Job("session-sweep", accounts_sessions.session_sweep(settings), "interval", {"minutes": 5})
     )
+    register_job(Job("ledger-checkpoint", checkpoint_job(settings), "interval", {"minutes": 1}))
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

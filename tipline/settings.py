@@ -76,6 +76,12 @@ def _parse_str(name: str, raw: str) -> str:
     return raw
 
 
+def _parse_origin(name: str, raw: str) -> str:
+    if not raw or any(ch.isspace() for ch in raw) or "+" in raw:
+        raise SettingsError(f"{name}={raw!r}: expected one word without spaces or '+'")
+    return raw
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """The service's configuration; every field has a ``TIPLINE_<FIELD>`` variable."""
@@ -96,6 +102,14 @@ class Settings:
     # Submissions per client address (in-memory keyed hash, see intake/ratelimit.py). Off
     # only for a load test from one address (bench/submit.py); wrong receipts stay limited.
     tipster_rate_limit: bool = True
+    # Signed Merkle checkpoints of the ledger (ledger/checkpoints.py): one after this many
+    # new events, or this many minutes after the last when any event is new; the drop
+    # folder (default <data_dir>/checkpoints) is where copies leave the server.
+    checkpoint_every_events: int = 100
+    checkpoint_minutes: int = 10
+    checkpoint_drop_dir: Path | None = None
+    # The checkpoints' origin line and key name; default "<host of base_url>/tipline/custody".
+    ledger_origin: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +153,10 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "max_attachment_bytes": _parse_positive_int,
     "max_tip_attachments_bytes": _parse_positive_int,
     "tipster_rate_limit": _parse_bool,
+    "checkpoint_every_events": _parse_positive_int,
+    "checkpoint_minutes": _parse_positive_int,
+    "checkpoint_drop_dir": _parse_path,
+    "ledger_origin": _parse_origin,
 }
 
 # Variables with the prefix that configure the test suite, not the service.

@@ -75,7 +75,7 @@ class Verifier:
 
 def parse_vkey(text: str) -> Verifier:
     """A verifier key ``name+hexid+base64``; its id must match its name and key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key is name+keyid+base64key")
     name, hex_id, encoded = parts
