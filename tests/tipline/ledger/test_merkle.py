@@ -1,0 +1,265 @@
+"""RFC 9162 Merkle tree: roots and proofs against an independent implementation
+(pymerkle, a dev-only dependency, which hashes as RFC 9162: 0x00 leaves, 0x01 nodes)
+and a naive recursive reference written here from the RFC's definitions; broken
+proofs of every kind are refused."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pymerkle import InmemoryTree
+
+from tipline.ledger import merkle
+
+
+def ref_mth(leaves: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1 MTH, literally (over leaf hashes)."""
+    n = len(leaves)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return merkle.node_hash(ref_mth(leaves[:k]), ref_mth(leaves[k:]))
+
+
+def ref_path(m: int, leaves: list[bytes]) -> list[bytes]:
+    """RFC 9162 §2.1.3.1 PATH(m, D[n])."""
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return [*ref_path(m, leaves[:k]), ref_mth(leaves[k:])]
+    return [*ref_path(m - k, leaves[k:]), ref_mth(leaves[:k])]
+
+
+def ref_subproof(m: int, leaves: list[bytes], b: bool) -> list[bytes]:
+    """RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], b)."""
+    n = len(leaves)
+    if m == n:
+        return [] if b else [ref_mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return [*ref_subproof(m, leaves[:k], b), ref_mth(leaves[k:])]
+    return [*ref_subproof(m - k, leaves[k:], False), ref_mth(leaves[:k])]
+
+
+class Tree:
+    """Leaves appended through the frontier, with the perfect-node cache it produces."""
+
+    def __init__(self, count: int) -> None:
+        self.data = [f"event {i}".encode() for i in range(count)]
+        self.leaves = [merkle.leaf_hash(d) for d in self.data]
+        self.nodes: dict[merkle.NodeId, bytes] = {}
+        self.frontiers: list[list[bytes]] = [[]]
+        frontier: list[bytes] = []
+        for size, leaf in enumerate(self.leaves):
+            frontier, completed = merkle.frontier_append(frontier, size, leaf)
+            self.frontiers.append(frontier)
+            for level, index, value in completed:
+                self.nodes[(level, index)] = value
+
+    def root(self, size: int) -> bytes:
+        return merkle.frontier_root(self.frontiers[size])
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return merkle.assemble(merkle.plan_inclusion(index, size), self.nodes)
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        return merkle.assemble(merkle.plan_consistency(old, new), self.nodes)
+
+
+TREE = Tree(72)
+
+
+def test_roots_and_proofs_match_pymerkle_and_the_rfc_reference() -> None:
+    other = InmemoryTree(algorithm="sha256")
+    for data in TREE.data:
+        other.append_entry(data)
+    for size in range(1, len(TREE.data) + 1):
+        root = TREE.root(size)
+        assert root == other.get_root(size) == ref_mth(TREE.leaves[:size])
+        for index in range(size):
+            proof = TREE.inclusion(index, size)
+            assert proof == ref_path(index, TREE.leaves[:size])
+            theirs = other.prove_inclusion(index + 1, size).serialize()["path"]
+            assert [bytes.fromhex(h) for h in theirs[1:]] == proof
+            merkle.verify_inclusion(index, size, TREE.leaves[index], proof, root)
+        for old in range(1, size + 1):
+            proof = TREE.consistency(old, size)
+            assert proof == ref_subproof(old, TREE.leaves[:size], True)
+            merkle.verify_consistency(old, size, TREE.root(old), root, proof)
+
+
+def test_empty_tree_root_is_the_hash_of_nothing() -> None:
+    assert merkle.frontier_root([]) == hashlib.sha256(b"").digest()
+    merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, TREE.root(5), [])
+
+
+def test_known_vector() -> None:
+    """Leaves b"" and b"\\x00" (RFC 6962 test data): root of one and two leaves."""
+    leaf_empty = merkle.leaf_hash(b"")
+    assert leaf_empty.hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    two = merkle.root_of_leaves([merkle.leaf_hash(b""), merkle.leaf_hash(b"\x00")])
+    assert two == merkle.node_hash(leaf_empty, merkle.leaf_hash(b"\x00"))
+
+
+def _flips(proof: list[bytes]) -> list[list[bytes]]:
+    broken = []
+    for position in range(len(proof)):
+        for bit in (0, 7, 255):
+            changed = bytearray(proof[position])
+            changed[bit // 8] ^= 1 << (bit % 8)
+            broken.append([*proof[:position], bytes(changed), *proof[position + 1 :]])
+    return broken
+
+
+@pytest.mark.parametrize(("index", "size"), [(0, 2), (1, 3), (5, 7), (6, 7), (12, 64), (69, 71)])
+def test_broken_inclusion_proofs_fail(index: int, size: int) -> None:
+    proof = TREE.inclusion(index, size)
+    root, leaf = TREE.root(size), TREE.leaves[index]
+    merkle.verify_inclusion(index, size, leaf, proof, root)
+    bad = [
+        *(lambda p=p: merkle.verify_inclusion(index, size, leaf, p, root) for p in _flips(proof)),
+        lambda: merkle.verify_inclusion(index, size, leaf, proof[:-1], root),
+        lambda: merkle.verify_inclusion(
+            index, size, leaf, [*proof, proof[0] if proof else leaf], root
+        ),
+        lambda: merkle.verify_inclusion(index, size, leaf, [*proof, b"\x00" * 32], root),
+        lambda: merkle.verify_inclusion(index, size + 1, leaf, proof, TREE.root(size + 1)),
+        lambda: merkle.verify_inclusion(index, size, leaf, proof, TREE.root(size - 1 or 2)),
+        lambda: merkle.verify_inclusion(index, size, TREE.leaves[(index + 1) % 70], proof, root),
+        lambda: merkle.verify_inclusion(size, size, leaf, proof, root),
+        lambda: merkle.verify_inclusion(-1, size, leaf, proof, root),
+        lambda: merkle.verify_inclusion(index, size, leaf, [p[:31] for p in proof], root),
+        lambda: merkle.verify_inclusion(index, size, leaf, proof, root[:31]),
+    ]
+    if size > 1:
+        bad.append(lambda: merkle.verify_inclusion(index ^ 1, size, leaf, proof, root))
+        if len(proof) > 1:
+            bad.append(lambda: merkle.verify_inclusion(index, size, leaf, proof[::-1], root))
+    for attempt in bad:
+        with pytest.raises(merkle.ProofError):
+            attempt()
+
+
+@pytest.mark.parametrize(("old", "new"), [(1, 2), (3, 7), (4, 8), (6, 8), (7, 70), (32, 33)])
+def test_broken_consistency_proofs_fail(old: int, new: int) -> None:
+    proof = TREE.consistency(old, new)
+    first, second = TREE.root(old), TREE.root(new)
+    merkle.verify_consistency(old, new, first, second, proof)
+    bad = [
+        *(lambda p=p: merkle.verify_consistency(old, new, first, second, p) for p in _flips(proof)),
+        lambda: merkle.verify_consistency(old, new, first, second, proof[:-1]),
+        lambda: merkle.verify_consistency(old, new, first, second, proof[1:]),
+        lambda: merkle.verify_consistency(old, new, first, second, [*proof, proof[0]]),
+        lambda: merkle.verify_consistency(old, new, first, second, []),
+        lambda: merkle.verify_consistency(old, new + 1, first, TREE.root(new + 1), proof),
+        lambda: merkle.verify_consistency(old + 1, new, TREE.root(old + 1), second, proof),
+        lambda: merkle.verify_consistency(old, new, second, first, proof),
+        lambda: merkle.verify_consistency(new, old, first, second, proof),
+        lambda: merkle.verify_consistency(old, new, TREE.root(old + 1), second, proof),
+    ]
+    for attempt in bad:
+        with pytest.raises(merkle.ProofError):
+            attempt()
+
+
+def test_plans_refuse_impossible_indices() -> None:
+    for index, size in [(0, 0), (3, 3), (-1, 2)]:
+        with pytest.raises(merkle.ProofError):
+            merkle.plan_inclusion(index, size)
+    for old, new in [(0, 3), (4, 3)]:
+        with pytest.raises(merkle.ProofError):
+            merkle.plan_consistency(old, new)
+
+
+def test_frontier_has_one_hash_per_set_bit() -> None:
+    for size, frontier in enumerate(TREE.frontiers):
+        assert len(frontier) == size.bit_count()
+    with pytest.raises(ValueError):
+        merkle.frontier_append([], 3, TREE.leaves[0])
+
+
+sizes = st.integers(min_value=1, max_value=70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=sizes, data=st.data())
+def test_every_inclusion_proof_verifies_and_any_change_fails(
+    size: int, data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(0, size - 1))
+    proof = TREE.inclusion(index, size)
+    root, leaf = TREE.root(size), TREE.leaves[index]
+    merkle.verify_inclusion(index, size, leaf, proof, root)
+    what = data.draw(st.sampled_from(["proof", "leaf", "root", "index", "size"]))
+    if what == "proof" and not proof:
+        what = "leaf"
+    if what == "size" and index == 69:
+        what = "root"
+    bit = data.draw(st.integers(0, 255))
+    flip = lambda value: bytes(  # noqa: E731
+        b ^ (1 << (bit % 8)) if i == bit // 8 else b for i, b in enumerate(value)
+    )
+    if what == "proof":
+        position = data.draw(st.integers(0, len(proof) - 1))
+        proof = [flip(p) if i == position else p for i, p in enumerate(proof)]
+    elif what == "leaf":
+        leaf = flip(leaf)
+    elif what == "root":
+        root = flip(root)
+    elif what == "index":
+        index = data.draw(st.integers(0, size).filter(lambda i: i != index))
+    else:
+        # A wrong size comes with that size's real root: the size is bound by the signed
+        # checkpoint, and two sizes can share a path shape (leaf 1 of 3 and of 4).
+        size = data.draw(st.integers(index + 1, 70).filter(lambda s: s != size))
+        root = TREE.root(size)
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_inclusion(index, size, leaf, proof, root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(new=sizes, data=st.data())
+def test_every_consistency_proof_verifies_and_any_change_fails(
+    new: int, data: st.DataObject
+) -> None:
+    old = data.draw(st.integers(1, new))
+    proof = TREE.consistency(old, new)
+    first, second = TREE.root(old), TREE.root(new)
+    merkle.verify_consistency(old, new, first, second, proof)
+    what = data.draw(st.sampled_from(["proof", "first", "second", "old", "new"]))
+    if what == "proof" and not proof:
+        what = "first"
+    if (what == "old" and new == 1) or (what == "new" and old == 70):
+        what = "second"
+    bit = data.draw(st.integers(0, 255))
+    flip = lambda value: bytes(  # noqa: E731
+        b ^ (1 << (bit % 8)) if i == bit // 8 else b for i, b in enumerate(value)
+    )
+    if what == "proof":
+        position = data.draw(st.integers(0, len(proof) - 1))
+        proof = [flip(p) if i == position else p for i, p in enumerate(proof)]
+    elif what == "first":
+        first = flip(first)
+    elif what == "second":
+        second = flip(second)
+    elif what == "old":
+        old = data.draw(st.integers(1, new).filter(lambda s: s != old))
+        first = TREE.root(old)
+    else:
+        new = data.draw(st.integers(old, 70).filter(lambda s: s != new))
+        second = TREE.root(new)
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_consistency(old, new, first, second, proof)
