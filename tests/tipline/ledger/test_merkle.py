@@ -263,3 +263,30 @@ def test_every_consistency_proof_verifies_and_any_change_fails(
         second = TREE.root(new)
     with pytest.raises(merkle.ProofError):
         merkle.verify_consistency(old, new, first, second, proof)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.text(), min_size=5, max_size=5),
+    actor_id=st.none() | st.text(),
+    seq=st.integers(1, 2**40),
+    moment=st.datetimes(timezones=st.timezones()),
+)
+def test_canonical_event_is_canonical_json_of_the_event(
+    texts: list[str], actor_id: str | None, seq: int, moment: object
+) -> None:
+    """The hand-written encoding equals the definition (sorted-key json.dumps)."""
+    from tipline.ledger.services import canonical_event, canonical_event_reference
+
+    fields = dict(
+        seq=seq,
+        occurred_at=moment,
+        actor_type=texts[0],
+        actor_id=actor_id,
+        action=texts[1],
+        object_type=texts[2],
+        object_id=texts[3],
+        payload=texts[4],
+        prev_hash="ab" * 32,
+    )
+    assert canonical_event(**fields) == canonical_event_reference(**fields)  # type: ignore[arg-type]
