@@ -29,6 +29,7 @@ from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
 from tipline.intake import controllers as intake_controllers
+from tipline.intake.reconcile import reconcile_job
 from tipline.ledger import controllers as ledger_controllers
 from tipline.ledger.checkpoints import checkpoint_job
 from tipline.orgunits import controllers as orgunits_controllers
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Job("session-sweep", accounts_sessions.session_sweep(settings), "interval", {"minutes": 5})
     )
     register_job(Job("ledger-checkpoint", checkpoint_job(settings), "interval", {"minutes": 1}))
+    register_job(Job("ledger-reconcile", reconcile_job, "interval", {"minutes": 5}))
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

@@ -7,6 +7,8 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
+from tipline.ledger.checkpoints import Receipt
+
 MAX_CONTENT_CHARS: Final = 10_000
 MAX_SHORT_CHARS: Final = 200
 MAX_MESSAGE_CHARS: Final = 10_000
@@ -129,6 +131,12 @@ class TipsterTipOut(msgspec.Struct, frozen=True):
     status: str
     received_at: str
     messages: list[MessageOut]
+    # The receipt anyone can check (issue 5): the tip.received event's number in the
+    # custody ledger, the hash commitment to the sealed submission it records, and
+    # its inclusion proof against the latest signed checkpoint (None until one holds it).
+    event_seq: int | None = None
+    sealed_sha256: str | None = None
+    proof: Receipt | None = None
 
 
 class TipContent(msgspec.Struct, frozen=True):

@@ -74,7 +74,8 @@ from tipline.intake.tables import (
     TipMessage,
     TipsterSession,
 )
-from tipline.ledger.services import TIPSTER, append_event
+from tipline.ledger.checkpoints import receipt_for_event
+from tipline.ledger.services import TIPSTER, append_event, events_for
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
 from tipline.settings import Settings
 
@@ -750,12 +751,22 @@ async def tipster_view(token: str | None) -> TipsterTipOut:
     access = await tipster_access(token)
     row = await _tip_row(access.tip_id)
     data_key = await tip_data_key(access.tip_id, access.private_key, "tipster")
+    event = await received_event(access.tip_id)
     return TipsterTipOut(
         ledger_no=row["ledger_no"],
         status=TIPSTER_STATUS.get(row["status"], "received"),
         received_at=hour_text(row["received_at"]),
         messages=await open_messages(access.tip_id, data_key),
+        event_seq=event["seq"] if event else None,
+        sealed_sha256=msgspec.json.decode(event["payload"]).get("sealed_sha256") if event else None,
+        proof=await receipt_for_event(event["seq"]) if event else None,
     )
+
+
+async def received_event(tip_id: int) -> dict[str, Any] | None:
+    """The tip's ``tip.received`` custody event (its seq and payload)."""
+    events = await events_for("tip", tip_id)
+    return next((event for event in events if event["action"] == "tip.received"), None)
 
 
 async def add_tipster_message(

@@ -459,3 +459,65 @@ def witness_sign(key_file: Path, name: str, checkpoint_text: str) -> str:
     seed = bytes.fromhex(key_file.read_text().strip())
     body = notes.parse_checkpoint(checkpoint_text).body
     return notes.Signer.from_seed(name, seed).signature_line(body)
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+class PastedProof(msgspec.Struct, frozen=True):
+    """What someone pasted on the public proof page."""
+
+    checkpoint: str = ""
+    leaf_index: int | None = None
+    event: str = ""
+    leaf: str = ""
+    proof: str = ""
+    pubkey: str = ""
+
+
+def check_pasted_proof(settings: Settings, pasted: PastedProof) -> ProofCheck | None:
+    """Check a proof pasted on the public page: the event (base64 canonical bytes) or
+    its leaf hash (hex), proof hashes one per line (or comma-separated), and the
+    checkpoint, against this server's key unless another verifier key is pasted."""
+    if not pasted.checkpoint.strip() or pasted.leaf_index is None:
+        return None
+    try:
+        verifier = notes.parse_vkey(pasted.pubkey) if pasted.pubkey.strip() else None
+    except notes.NoteError as error:
+        return ProofCheck(False, f"the public key: {error}")
+    verifier = verifier or log_verifier(settings)
+    hashes = [item for item in pasted.proof.replace(",", " ").split() if item]
+    event: bytes | None = None
+    leaf: bytes | None = None
+    try:
+        if pasted.event.strip():
+            event = base64.b64decode(pasted.event.strip(), validate=True)
+        elif pasted.leaf.strip():
+            leaf = bytes.fromhex(pasted.leaf.strip())
+    except ValueError:
+        return ProofCheck(False, "the event is not base64, or the leaf hash not hex")
+    return check_proof(
+        pasted.checkpoint, pasted.leaf_index, hashes, event=event, leaf=leaf, verifier=verifier
+    )
+
+
+class LedgerOverview(msgspec.Struct, frozen=True):
+    pubkey: str
+    latest: CheckpointOut | None
+    cosignatures: list[str]
+    checkpoints: list[CheckpointOut]
+    witnesses: list[str]
+
+
+async def overview(settings: Settings) -> LedgerOverview:
+    """The inspector's view of the checkpoints: the log's key, the latest checkpoint and
+    its co-signatures, recent checkpoints and the registered witnesses."""
+    latest = await latest_checkpoint()
+    lines = [row["line"] for row in await cosignatures(latest.size)] if latest else []
+    return LedgerOverview(
+        pubkey=log_verifier(settings).vkey,
+        latest=latest,
+        cosignatures=lines,
+        checkpoints=await recent_checkpoints(10),
+        witnesses=[row["name"] for row in await witnesses()],
+    )

@@ -5,15 +5,18 @@ Read-only: nobody can change an event through any route.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
-from litestar.params import Parameter
-from litestar.response import Template
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
 
-from tipline.auth import Role, requires
-from tipline.ledger import services
+from tipline.auth import PUBLIC, Role, current_user, requires
+from tipline.ledger import checkpoints, services
 from tipline.ledger.schemas import CustodyEventOut, EventPage
+from tipline.settings import Settings
 
 OVERSEERS = requires(Role.admin, Role.inspector)
 PAGE_SIZE = 100
@@ -24,6 +27,35 @@ Before = Annotated[
 Action = Annotated[
     str | None, Parameter(max_length=64, required=False, description="action prefix")
 ]
+
+
+class CosignForm(msgspec.Struct, forbid_unknown_fields=False):
+    line: str = ""
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _events_page(
+    request: Request[Any, Any, Any],
+    before: int | None,
+    action: str | None,
+    result: services.VerifyResult | None,
+) -> Template:
+    page = await _page(before, action, PAGE_SIZE)
+    alarms = await services.recent_events(limit=20, action_prefix="ledger.alarm")
+    return Template(
+        "ledger/events.html",
+        context={
+            "page": page,
+            "action": action or "",
+            "result": result,
+            "overview": await checkpoints.overview(_settings(request)),
+            "alarms": alarms,
+        },
+    )
 
 
 async def _page(before: int | None, action: str | None, limit: int) -> EventPage:
@@ -39,19 +71,56 @@ class LedgerPageController(Controller):
     include_in_schema = False
 
     @get("/", name="ledger-page")
-    async def show(self, before: Before = None, action: Action = None) -> Template:
-        page = await _page(before, action, PAGE_SIZE)
-        return Template(
-            "ledger/events.html", context={"page": page, "action": action or "", "result": None}
-        )
+    async def show(
+        self, request: Request[Any, Any, Any], before: Before = None, action: Action = None
+    ) -> Template:
+        return await _events_page(request, before, action, None)
 
     @post("/verify", name="ledger-verify-page", status_code=200)
-    async def verify(self) -> Template:
-        result = await services.verify_chain()
-        page = await _page(None, None, PAGE_SIZE)
+    async def verify(self, request: Request[Any, Any, Any]) -> Template:
+        settings = _settings(request)
+        result = await services.verify_chain(checkpoints.log_verifier(settings))
+        return await _events_page(request, None, None, result)
+
+    @post("/cosign", name="ledger-cosign-page", status_code=200)
+    async def cosign(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[CosignForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Redirect:
+        """Keep an inspector's witness signature line over the latest checkpoint."""
+        actor = services.Actor.account(current_user(request).account_id)
+        await checkpoints.cosign_latest(actor, data.line)
+        return Redirect("/ledger", status_code=303)
+
+
+class LedgerProofController(Controller):
+    """The public proof checker: anyone pastes a checkpoint, an event and its proof."""
+
+    path = "/ledger/proof"
+    opt = PUBLIC
+    include_in_schema = False
+
+    @get("/", name="ledger-proof-page")
+    async def check(
+        self,
+        request: Request[Any, Any, Any],
+        checkpoint: Annotated[str, Parameter(max_length=16384)] = "",
+        leaf_index: Annotated[int | None, Parameter(ge=0, required=False)] = None,
+        event: Annotated[str, Parameter(max_length=65536)] = "",
+        leaf: Annotated[str, Parameter(max_length=64)] = "",
+        proof: Annotated[str, Parameter(max_length=8192)] = "",
+        pubkey: Annotated[str, Parameter(max_length=512)] = "",
+    ) -> Template:
+        pasted = checkpoints.PastedProof(checkpoint, leaf_index, event, leaf, proof, pubkey)
+        result = checkpoints.check_pasted_proof(_settings(request), pasted)
         return Template(
-            "ledger/events.html",
-            context={"page": page, "action": "", "result": result},
+            "ledger/proof.html",
+            context={
+                "pasted": pasted,
+                "result": result,
+                "pubkey": checkpoints.log_verifier(_settings(request)).vkey,
+            },
         )
 
 
@@ -71,9 +140,9 @@ class LedgerApiController(Controller):
         return await _page(before, action, limit)
 
     @post("/verify", name="ledger-verify", status_code=200)
-    async def verify(self) -> services.VerifyResult:
-        """Recompute the whole chain now and name the first broken event, if any."""
-        return await services.verify_chain()
+    async def verify(self, request: Request[Any, Any, Any]) -> services.VerifyResult:
+        """Recompute the whole chain, tree and checkpoints now; name the first broken event."""
+        return await services.verify_chain(checkpoints.log_verifier(_settings(request)))
 
 
-route_handlers = [LedgerPageController, LedgerApiController]
+route_handlers = [LedgerPageController, LedgerProofController, LedgerApiController]
