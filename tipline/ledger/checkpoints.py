@@ -21,6 +21,7 @@ import base64
 import datetime as dt
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -192,15 +193,37 @@ def checkpoint_job(settings: Settings) -> Any:
 # --- proofs from the stored nodes ---------------------------------------------------------
 
 
+def _sqlite_nodes(path: str, keys: list[int]) -> list[tuple[int, str]]:
+    connection = sqlite3.connect(path)
+    try:
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT key, hash FROM merkle_node WHERE key IN ({marks})"  # noqa: S608
+        return connection.execute(query, keys).fetchall()
+    finally:
+        connection.close()
+
+
 async def _nodes(wanted: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
+    """The stored perfect nodes of a proof, in one query (a proof needs at most ~2·log2 n).
+
+    On SQLite a plain read-only connection answers in well under a millisecond, where
+    a Piccolo query opens a connection and sets its pragmas first.
+    """
     keys = [node_key(level, index) for level, index in wanted]
+    rows: list[tuple[int, str]] = []
+    if db.is_postgres():
+        for start in range(0, len(keys), 500):
+            part = await MerkleNode.select(MerkleNode.key, MerkleNode.hash).where(
+                MerkleNode.key.is_in(keys[start : start + 500])
+            )
+            rows.extend((row["key"], row["hash"]) for row in part)
+    elif keys:
+        path = db.engine().connection_kwargs["database"]  # type: ignore[attr-defined]
+        for start in range(0, len(keys), 500):
+            rows.extend(_sqlite_nodes(path, keys[start : start + 500]))
     found: dict[merkle.NodeId, bytes] = {}
-    for start in range(0, len(keys), 500):
-        rows = await MerkleNode.select(MerkleNode.key, MerkleNode.hash).where(
-            MerkleNode.key.is_in(keys[start : start + 500])
-        )
-        for row in rows:
-            found[divmod(row["key"], NODE_KEY_LEVEL)] = bytes.fromhex(row["hash"])
+    for key, value in rows:
+        found[divmod(key, NODE_KEY_LEVEL)] = bytes.fromhex(value)
     missing = wanted - found.keys()
     if missing:
         raise merkle.ProofError(f"the node cache lacks {sorted(missing)[:3]}")
