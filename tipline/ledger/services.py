@@ -277,18 +277,20 @@ _FAST_BATCH = 20_000
 
 async def _batches(
     table: str, columns: str, key: str, fallback: AsyncIterator[dict[str, Any]]
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every row of ``table`` in ``key`` order, in large batches, for ``verify``.
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Every row of ``table`` (tuples of ``columns``) in ``key`` order, in large batches,
+    for ``verify``.
 
     On SQLite the rows are read on a plain ``sqlite3`` connection (one read
     transaction, so one snapshot) in a worker thread: Piccolo's per-row processing
     would cost verify most of its time at a million events. PostgreSQL rows come
     through Piccolo (``fallback``), asyncpg being fast enough.
     """
+    names = [name.strip() for name in columns.split(",")]
     if db.is_postgres():
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[Any, ...]] = []
         async for row in fallback:
-            batch.append(row)
+            batch.append(tuple(row[name] for name in names))
             if len(batch) == _FAST_BATCH:
                 yield batch
                 batch = []
@@ -297,21 +299,24 @@ async def _batches(
         return
     await fallback.aclose()  # type: ignore[attr-defined]
     path = db.engine().connection_kwargs["database"]  # type: ignore[attr-defined]
-    connection = sqlite3.connect(
-        path, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False
-    )
-    connection.row_factory = sqlite3.Row
+    connection = sqlite3.connect(path, check_same_thread=False)
     query = f"SELECT {columns} FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT ?"  # noqa: S608
+    position = names.index(key)
+
+    def fetch(after: int) -> list[tuple[Any, ...]]:
+        return connection.execute(query, (after, _FAST_BATCH)).fetchall()
+
     try:
         connection.execute("BEGIN")
-        last = -1
-        while True:
-            cursor = connection.execute(query, (last, _FAST_BATCH))
-            rows = await asyncio.to_thread(cursor.fetchall)
-            if not rows:
-                return
-            yield [dict(row) for row in rows]
-            last = rows[-1][key]
+        rows = await asyncio.to_thread(fetch, -1)
+        while rows:
+            # The next batch is read while this one is checked.
+            upcoming = asyncio.ensure_future(asyncio.to_thread(fetch, rows[-1][position]))
+            try:
+                yield rows
+            finally:
+                # The worker thread must be done with the connection before it closes.
+                rows = await upcoming
     finally:
         connection.close()
 
@@ -375,24 +380,31 @@ def _levels_above(leaves: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _check_node(stored: dict[str, Any], want: tuple[int, int, bytes] | None) -> None:
-    level, index = divmod(stored["key"], NODE_KEY_LEVEL)
-    if want is None or (want[0], want[1]) != (level, index):
-        seq = (index << level) + 1 if want is None else (want[1] << want[0]) + 1
-        raise _Broken(seq, f"the Merkle node cache has a stray node (level {level}, {index})")
-    if want[2].hex() != stored["hash"]:
-        raise _Broken((index << level) + 1, f"Merkle node (level {level}, {index}) differs")
+def _check_node(key: int, value: str, want: tuple[int, str] | None) -> None:
+    """Name the event where a stored node differs from the recomputed ``want``."""
+    level, index = divmod(key, NODE_KEY_LEVEL)
+    if want is None or want[0] != key:
+        if want is not None:
+            level, index = divmod(want[0], NODE_KEY_LEVEL)
+        raise _Broken((index << level) + 1, f"the Merkle node cache differs at ({level}, {index})")
+    raise _Broken((index << level) + 1, f"Merkle node (level {level}, {index}) differs")
 
 
 async def _check_nodes(levels: list[list[bytes]]) -> None:
     """The stored node cache must hold exactly the recomputed perfect nodes."""
-    expected = ((level, i, h) for level, row in enumerate(levels) for i, h in enumerate(row))
+    expected = (
+        (level * NODE_KEY_LEVEL + i, h.hex())
+        for level, row in enumerate(levels)
+        for i, h in enumerate(row)
+    )
     async for batch in _batches("merkle_node", "key, hash", "key", iter_nodes()):
-        for stored in batch:
-            _check_node(stored, next(expected, None))
+        for key, value in batch:
+            want = next(expected, None)
+            if want is None or want[0] != key or want[1] != value:
+                _check_node(key, value, want)
     leftover = next(expected, None)
     if leftover is not None:
-        level, index, _ = leftover
+        level, index = divmod(leftover[0], NODE_KEY_LEVEL)
         raise _Broken((index << level) + 1, f"Merkle node (level {level}, {index}) is missing")
 
 
@@ -421,16 +433,26 @@ async def verify_chain(
         leaves: list[bytes] = []
         sha256 = hashlib.sha256
         async for batch in _batches("custody_event", _EVENT_COLUMNS, "seq", iter_events()):
-            for row in batch:
-                if row["seq"] != expected_seq:
+            for seq, at, a_type, a_id, action, o_type, o_id, payload, prev, digest in batch:
+                if seq != expected_seq:
                     raise _Broken(expected_seq, f"event {expected_seq} is missing")
-                if row["prev_hash"] != prev_hash:
-                    raise _Broken(row["seq"], "prev_hash does not match the event before")
-                data = event_bytes(row)
-                if sha256(data).hexdigest() != row["hash"]:
-                    raise _Broken(row["seq"], "content does not match its hash")
+                if prev != prev_hash:
+                    raise _Broken(seq, "prev_hash does not match the event before")
+                data = canonical_event(
+                    seq=seq,
+                    occurred_at=at,
+                    actor_type=a_type,
+                    actor_id=a_id,
+                    action=action,
+                    object_type=o_type,
+                    object_id=o_id,
+                    payload=payload,
+                    prev_hash=prev,
+                )
+                if sha256(data).hexdigest() != digest:
+                    raise _Broken(seq, "content does not match its hash")
                 leaves.append(sha256(b"\x00" + data).digest())
-                prev_hash = row["hash"]
+                prev_hash = digest
                 expected_seq += 1
         count = len(leaves)
         levels = _levels_above(leaves)
