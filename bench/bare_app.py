@@ -7,8 +7,9 @@ difference between the two servers is what tipline does per tip (receipt, sealin
 ledger number, custody event), not the database settings.
 
 ``BENCH_WRITE_LOCK=1`` adds an in-process queue in front of SQLite's write lock (the
-``bare+lock`` variant of ``--lock-variant``), to show what the busy handler's back-off
-costs under many concurrent writers.
+``bare+lock`` variant of ``--lock-variant``). It showed what the busy handler's back-off
+cost under many concurrent writers; the engine now queues writers itself, so today
+it only adds a second, redundant lock.
 
 Run by the benchmark as ``python -m uvicorn bench.bare_app:create_app --factory``
 with ``BENCH_DATA_DIR`` set to a fresh folder.
@@ -88,6 +89,10 @@ def create_app() -> Litestar:
     @contextlib.asynccontextmanager
     async def schema(app: Litestar) -> AsyncIterator[None]:
         await BenchRow.create_table(if_not_exists=True)
-        yield
+        await db.open_pool()  # as tipline's own lifespan does
+        try:
+            yield
+        finally:
+            await db.close_pool()
 
     return Litestar(route_handlers=[add_row, health], lifespan=[schema], debug=False)

@@ -78,11 +78,22 @@ def settings(database: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> Litestar:
-    """The application on an empty, fully created schema."""
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    """The application on an empty, fully created schema.
+
+    On SQLite the engine's pool is open for the whole test (as in a running server),
+    and closed at the end so no connection outlives the test.
+    """
     application = create_app(settings)
     await db.create_all_tables()
-    return application
+    bound = db.engine()
+    if isinstance(bound, db.TiplineSQLiteEngine):
+        await bound.open_pool()
+    try:
+        yield application
+    finally:
+        if isinstance(bound, db.TiplineSQLiteEngine):
+            await bound.close_pool()
 
 
 @pytest.fixture
@@ -91,8 +102,10 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         # The client runs the app (and its lifespan) in its own thread and event loop. A
         # PostgreSQL pool opened there cannot serve the queries a test makes in its own
         # loop ("attached to a different loop"), so close it: without a pool, Piccolo
-        # opens a connection per query in whichever loop asks.
-        test_client.blocking_portal.call(db.close_pool)
+        # opens a connection per query in whichever loop asks. (SQLite's pooled
+        # connections serve any loop: its pool stays open.)
+        if db.is_postgres():
+            test_client.blocking_portal.call(db.close_pool)
         yield test_client
 
 
