@@ -10,8 +10,8 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import csrf_form, sign_in
-from tipline import db
+from tests.conftest import csrf_form, make_account, sign_in
+from tipline.accounts import totp
 from tipline.app import create_app
 from tipline.deadlines.scheduler import run_job
 from tipline.deadlines.services import add_working_days, statutory_year_known, today_local
@@ -138,14 +138,28 @@ async def test_the_scheduler_page_shows_each_run_of_the_heartbeat(admin_client: 
     assert beat["runs"] == 2 and beat["last_status"] == "ok"
 
 
+async def _age_heartbeat() -> None:
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    await JobRun.update({JobRun.last_run_at: old}).where(JobRun.job_id == "heartbeat")
+
+
 async def test_with_the_scheduler_on_this_process_leads_and_a_stale_heartbeat_is_warned(
     app: Litestar, settings: Settings
 ) -> None:
     running = create_app(dataclasses.replace(settings, scheduler=True))
+    # Made before the app starts: once it runs, its pool and its scheduler's jobs live in
+    # the client's own loop, so the test touches the database only through that loop.
+    account = await make_account("admin")
     async with AsyncTestClient(running, base_url="http://testserver.local") as admin:
-        # As the ``client`` fixture does: the app's pool lives in the client's own loop.
-        admin.blocking_portal.call(db.close_pool)
-        await sign_in(admin, "admin")
+        login = await admin.post(
+            "/api/v1/auth/login",
+            json={
+                "username": account["username"],
+                "password": account["password"],
+                "totp": totp.code_at_step(account["totp_secret"], totp.current_step()),
+            },
+        )
+        assert login.status_code == 200, login.text
         for _ in range(100):
             status = (await admin.get("/api/v1/admin/scheduler")).json()
             if status["heartbeat_at"]:
@@ -156,7 +170,6 @@ async def test_with_the_scheduler_on_this_process_leads_and_a_stale_heartbeat_is
         assert "本进程正在执行定时任务" in page.text
         assert "心跳已超过 3 分钟未更新" not in page.text
 
-        old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-        await JobRun.update({JobRun.last_run_at: old}).where(JobRun.job_id == "heartbeat")
+        admin.blocking_portal.call(_age_heartbeat)
         page = await admin.get("/admin/scheduler")
         assert "心跳已超过 3 分钟未更新" in page.text
