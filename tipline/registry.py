@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "tipline.deadlines.piccolo_app",
         "tipline.crypto.piccolo_app",
         "tipline.intake.piccolo_app",
+        "tipline.cases.piccolo_app",
     ]
 )

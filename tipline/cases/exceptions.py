@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tipline.errors import Forbidden, NotFound
+from tipline.errors import Conflict, Forbidden, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -23,3 +23,10 @@ class NotARecipient(Forbidden):
     another designated officer must grant access (the case-handling issue)."""
 
     message_key = "cases.error.not_a_recipient"
+
+
+class TransitionNotAllowed(Conflict):
+    """The tip's status does not allow this step (it moved on, or the step needs a
+    second designated officer's approval first)."""
+
+    message_key = "cases.error.transition_not_allowed"
