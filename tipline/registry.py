@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "tipline.crypto.piccolo_app",
         "tipline.intake.piccolo_app",
         "tipline.cases.piccolo_app",
+        "tipline.authorities.piccolo_app",
     ]
 )
