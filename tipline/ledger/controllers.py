@@ -82,7 +82,13 @@ class LedgerPageController(Controller):
         result = await services.verify_chain(checkpoints.log_verifier(settings))
         return await _events_page(request, None, None, result)
 
-    @post("/cosign", name="ledger-cosign-page", status_code=200)
+    # A witness signature must come from someone who does not run the server.
+    @post(
+        "/cosign",
+        name="ledger-cosign-page",
+        status_code=200,
+        guards=[requires(Role.inspector)],
+    )
     async def cosign(
         self,
         request: Request[Any, Any, Any],

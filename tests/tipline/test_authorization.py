@@ -1,0 +1,204 @@
+"""The authorization matrix: every route × every role, against one table written by hand.
+
+``EXPECTED`` says, for every route of the assembled app, who may use it. The test walks
+the real route table, so a new route that is not in the table fails the first test,
+and a route that lets in a role the table does not name fails the second. Requests use
+object ids that do not exist, so an allowed role gets a 2xx/3xx/4xx from the handler
+(never the guard's 403) and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import extra_client, sign_in
+from tipline.auth import Role
+from tipline.web.i18n import translate
+
+Client = AsyncTestClient[Litestar]
+
+PUBLIC = "public"
+SIGNED_IN = frozenset(Role)
+ADMIN = frozenset({Role.admin})
+OFFICER = frozenset({Role.officer})
+LEDGER_READERS = frozenset({Role.inspector, Role.admin})
+ORG_READERS = frozenset(Role)
+ORG_VIEWERS = frozenset({Role.admin, Role.county_staff, Role.inspector})
+
+# method + path (as Litestar writes it) → the roles that may use it, or PUBLIC.
+EXPECTED: dict[str, frozenset[Role] | str] = {
+    "GET /health": PUBLIC,
+    "GET /": PUBLIC,
+    "GET /lang/{code:str}": PUBLIC,
+    "GET /static/{file_path:path}": PUBLIC,
+    "HEAD /static/{file_path:path}": PUBLIC,
+    "GET /schema": PUBLIC,
+    "GET /schema/openapi.json": PUBLIC,
+    "GET /schema/{path:str}": PUBLIC,
+    # accounts
+    "POST /api/v1/auth/login": PUBLIC,
+    "POST /api/v1/auth/logout": PUBLIC,
+    "GET /api/v1/auth/me": SIGNED_IN,
+    "GET /login": PUBLIC,
+    "POST /login": PUBLIC,
+    "POST /logout": PUBLIC,
+    "GET /account": SIGNED_IN,
+    "POST /account/password": SIGNED_IN,
+    "GET /account/totp": SIGNED_IN,
+    "POST /account/totp": SIGNED_IN,
+    "GET /admin/accounts": ADMIN,
+    "POST /admin/accounts": ADMIN,
+    "GET /admin/accounts/{account_id:int}": ADMIN,
+    "POST /admin/accounts/{account_id:int}/disable": ADMIN,
+    "POST /admin/accounts/{account_id:int}/enable": ADMIN,
+    "POST /admin/accounts/{account_id:int}/reset-password": ADMIN,
+    "POST /admin/accounts/{account_id:int}/reset-totp": ADMIN,
+    # org units
+    "GET /admin/orgunits": ORG_VIEWERS,
+    "GET /admin/orgunits/{unit_id:int}": ORG_VIEWERS,
+    "POST /admin/orgunits/import": ADMIN,
+    "GET /admin/orgunits/export.csv": ORG_VIEWERS,
+    "GET /admin/orgunits/export.xlsx": ORG_VIEWERS,
+    "GET /api/v1/orgunits": ORG_READERS,
+    "GET /api/v1/orgunits/{unit_id:int}": ORG_READERS,
+    # custody ledger
+    "GET /ledger": LEDGER_READERS,
+    "POST /ledger/verify": LEDGER_READERS,
+    "POST /ledger/cosign": frozenset({Role.inspector}),
+    "GET /ledger/proof": PUBLIC,
+    "GET /api/v1/ledger/events": LEDGER_READERS,
+    "POST /api/v1/ledger/verify": LEDGER_READERS,
+    # calendar and scheduler
+    "GET /admin/holidays": ADMIN,
+    "POST /admin/holidays": ADMIN,
+    "POST /admin/holidays/{override_id:int}/delete": ADMIN,
+    "GET /admin/scheduler": ADMIN,
+    "GET /api/v1/admin/holidays": ADMIN,
+    "GET /api/v1/admin/scheduler": ADMIN,
+    # the tip box and the tipster's mailbox (anonymous by design)
+    "GET /tip": PUBLIC,
+    "GET /tip/new": PUBLIC,
+    "POST /tip/new": PUBLIC,
+    "POST /tip/receipt": PUBLIC,
+    "GET /tip/mailbox": PUBLIC,
+    "POST /tip/mailbox": PUBLIC,
+    "POST /tip/mailbox/logout": PUBLIC,
+    "POST /tip/mailbox/messages": PUBLIC,
+    "POST /api/v1/tips": PUBLIC,
+    "POST /api/v1/tipster/session": PUBLIC,
+    "POST /api/v1/tipster/logout": PUBLIC,
+    "POST /api/v1/tipster/messages": PUBLIC,
+    "GET /api/v1/tipster/tip": PUBLIC,
+    # case handling
+    "GET /cases": OFFICER,
+    "GET /cases/{ledger_no:str}": OFFICER,
+    "GET /cases/{ledger_no:str}/attachments/{uid:str}": OFFICER,
+    "POST /cases/{ledger_no:str}/messages": OFFICER,
+    "GET /api/v1/cases": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/attachments/{uid:str}": OFFICER,
+    "POST /api/v1/cases/{ledger_no:str}/messages": OFFICER,
+}
+
+# Routes whose handler ends the session; they are called last for each role.
+SESSION_ENDING = {"POST /logout", "POST /api/v1/auth/logout"}
+PARAMETER = re.compile(r"\{([^}:]+):(int|str|path)\}")
+MISSING_VALUES = {"int": "987654", "str": "2099-999999", "path": "missing.css"}
+
+
+def _routes(app: Litestar) -> list[str]:
+    keys = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            assert isinstance(handler, HTTPRouteHandler)
+            for method in sorted(handler.http_methods - {"OPTIONS"}):
+                keys.append(f"{method} {route.path}")
+    return keys
+
+
+def _url(path: str) -> str:
+    return PARAMETER.sub(lambda match: MISSING_VALUES[match[2]], path)
+
+
+def test_every_route_is_in_the_table(app: Litestar) -> None:
+    missing = sorted(set(_routes(app)) - set(EXPECTED))
+    assert not missing, "routes missing from EXPECTED:\n" + "\n".join(missing)
+    stale = sorted(set(EXPECTED) - set(_routes(app)))
+    assert not stale, "EXPECTED names routes that no longer exist:\n" + "\n".join(stale)
+
+
+def _refused_by_guard(response: Any, url: str) -> bool:
+    if response.status_code != 403:
+        return False
+    if url.startswith("/api/"):
+        return bool(response.json().get("error") == "error.forbidden")
+    return any(translate(locale, "error.forbidden") in response.text for locale in ("zh-CN", "en"))
+
+
+async def _request(client: Client, method: str, url: str) -> Any:
+    if method in ("GET", "HEAD"):
+        return await client.request(method, url, follow_redirects=False)
+    if url.startswith("/api/"):
+        return await client.request(method, url, json={}, follow_redirects=False)
+    await client.get("/", follow_redirects=False)
+    token = client.cookies.get("csrftoken") or ""
+    return await client.request(method, url, data={"_csrf_token": token}, follow_redirects=False)
+
+
+async def _still_signed_in(client: Client) -> bool:
+    return (await client.get("/api/v1/auth/me")).status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_each_role_reaches_exactly_the_routes_the_table_gives_it(
+    app: Litestar, role: Role
+) -> None:
+    client = await extra_client(app)
+    async with client:
+        await sign_in(client, role)
+        wrongly_admitted: list[str] = []
+        wrongly_refused: list[str] = []
+        routes = sorted(_routes(app), key=lambda key: key in SESSION_ENDING)
+        for key in routes:
+            expected = EXPECTED.get(key)
+            if expected is None or expected == PUBLIC:
+                continue
+            method, path = key.split(" ", 1)
+            url = _url(path)
+            response = await _request(client, method, url)
+            assert response.status_code < 500, (key, response.status_code, response.text[:300])
+            refused = _refused_by_guard(response, url)
+            if role in expected and (refused or response.status_code == 401):
+                wrongly_refused.append(f"{key} → {response.status_code}")
+            if role not in expected and not refused:
+                wrongly_admitted.append(f"{key} → {response.status_code}")
+            if key not in SESSION_ENDING and not await _still_signed_in(client):
+                await sign_in(client, role)
+        assert not wrongly_admitted, f"{role} admitted to:\n" + "\n".join(wrongly_admitted)
+        assert not wrongly_refused, f"{role} refused from:\n" + "\n".join(wrongly_refused)
+
+
+async def test_the_anonymous_reach_only_public_routes(app: Litestar, client: Client) -> None:
+    admitted = []
+    for key in _routes(app):
+        if EXPECTED.get(key, PUBLIC) == PUBLIC:
+            continue
+        method, path = key.split(" ", 1)
+        url = _url(path)
+        response = await _request(client, method, url)
+        assert response.status_code < 500, (key, response.status_code)
+        login_redirect = response.status_code in (302, 303) and response.headers.get(
+            "location", ""
+        ).startswith("/login")
+        if response.status_code not in (401, 403) and not login_redirect:
+            admitted.append(f"{key} → {response.status_code}")
+    assert not admitted, "the anonymous reached:\n" + "\n".join(admitted)
