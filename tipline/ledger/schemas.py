@@ -22,18 +22,9 @@ class CustodyEventOut(msgspec.Struct):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CustodyEventOut:
-        return cls(
-            seq=row["seq"],
-            occurred_at=row["occurred_at"],
-            actor_type=row["actor_type"],
-            actor_id=row["actor_id"],
-            action=row["action"],
-            object_type=row["object_type"],
-            object_id=row["object_id"],
-            payload=msgspec.json.decode(row["payload"]),
-            prev_hash=row["prev_hash"],
-            hash=row["hash"],
-        )
+        values = {name: row[name] for name in cls.__struct_fields__}
+        values["payload"] = msgspec.json.decode(row["payload"])
+        return cls(**values)
 
 
 class EventPage(msgspec.Struct):
