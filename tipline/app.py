@@ -24,20 +24,27 @@ from tipline.accounts import passwords as accounts_passwords
 from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
+from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
 from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
+from tipline.hotline import controllers as hotline_controllers
 from tipline.intake import controllers as intake_controllers
 from tipline.intake.reconcile import reconcile_job
 from tipline.ledger import controllers as ledger_controllers
 from tipline.ledger.checkpoints import checkpoint_job
+from tipline.notifications import controllers as notifications_controllers
+from tipline.notifications import services as notifications_services
 from tipline.orgunits import controllers as orgunits_controllers
+from tipline.oversight import controllers as oversight_controllers
+from tipline.oversight.services import verify_job
 from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
 from tipline.web.errors import EXCEPTION_HANDLERS
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, request_locale
+from villageaffairs import registers as villageaffairs_registers
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -57,6 +64,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     register_job(Job("ledger-checkpoint", checkpoint_job(settings), "interval", {"minutes": 1}))
     register_job(Job("ledger-reconcile", reconcile_job, "interval", {"minutes": 5}))
+    register_job(Job("oversight-verify", verify_job(settings), "interval", {"hours": 1}))
+    notifications_services.install(settings)
+    register_job(
+        Job(
+            "notifications-email",
+            notifications_services.email_job(settings),
+            "interval",
+            {"minutes": 1},
+        )
+    )
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -83,9 +100,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ledger_controllers.route_handlers,
             *deadlines_controllers.route_handlers,
             *intake_controllers.route_handlers,
+            *hotline_controllers.route_handlers,
             *cases_controllers.route_handlers,
+            *authorities_controllers.route_handlers,
+            *oversight_controllers.route_handlers,
+            *villageaffairs_registers.route_handlers,
+            *notifications_controllers.route_handlers,
         ],
-        middleware=[SessionMiddleware()],
+        middleware=[SessionMiddleware(), notifications_controllers.UnreadCountMiddleware()],
         dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},
         template_config=make_template_config(),
         csrf_config=CSRFConfig(

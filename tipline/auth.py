@@ -27,6 +27,7 @@ class Role(StrEnum):
     admin = "admin"
     officer = "officer"  # 指定专人, designated officer
     inspector = "inspector"  # 纪检监察员, discipline inspector
+    leader = "leader"  # 局领导, bureau leader: receives escalations of breached deadlines
     county_staff = "county_staff"
     township_staff = "township_staff"
 
@@ -34,7 +35,7 @@ class Role(StrEnum):
 ALL_ROLES = tuple(Role)
 
 # Roles that hold secrets or oversee them must sign in with a second factor.
-ROLES_REQUIRING_TOTP = frozenset({Role.admin, Role.officer, Role.inspector})
+ROLES_REQUIRING_TOTP = frozenset({Role.admin, Role.officer, Role.inspector, Role.leader})
 
 # Put on a route (``opt=PUBLIC``) that anyone, signed in or not, may use.
 PUBLIC: dict[str, Any] = {"public": True}

@@ -110,6 +110,17 @@ class Settings:
     checkpoint_drop_dir: Path | None = None
     # The checkpoints' origin line and key name; default "<host of base_url>/tipline/custody".
     ledger_origin: str = ""
+    # The TTF/TTC font for Chinese in generated PDFs (transfer packages); default: WenQuanYi
+    # Micro Hei found by fc-match (Debian package fonts-wqy-microhei).
+    pdf_font: Path | None = None
+    # E-mail notifications (notifications/): off while smtp_host or smtp_from is empty.
+    # Port 587 with STARTTLS by default; smtp_starttls=0 for a relay on the local network.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +135,10 @@ class Settings:
             if variable in env:
                 values[field_name] = _PARSERS[field_name](variable, env[variable])
         return cls(**values)
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
 
     @property
     def is_sqlite(self) -> bool:
@@ -157,6 +172,13 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "checkpoint_minutes": _parse_positive_int,
     "checkpoint_drop_dir": _parse_path,
     "ledger_origin": _parse_origin,
+    "pdf_font": _parse_path,
+    "smtp_host": _parse_str,
+    "smtp_port": _parse_positive_int,
+    "smtp_user": _parse_str,
+    "smtp_password": _parse_str,
+    "smtp_from": _parse_str,
+    "smtp_starttls": _parse_bool,
 }
 
 # Variables with the prefix that configure the test suite, not the service.

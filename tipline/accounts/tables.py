@@ -30,6 +30,8 @@ class Account(Table, tablename="account"):
     failed_logins = Integer(default=0)
     throttled_until = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Where e-mail notifications go (tipline.notifications); none: the in-app inbox only.
+    email = Varchar(length=254, null=True, default=None)
 
 
 class AccountSession(Table, tablename="account_session"):

@@ -24,6 +24,8 @@ class NavItem(msgspec.Struct, frozen=True):
     href: str
     label: str
     roles: frozenset[Role]
+    # A number shown beside the label when a middleware put one in ``scope[badge]``.
+    badge: str | None = None
 
 
 ADMIN = frozenset({Role.admin})
@@ -43,6 +45,20 @@ NAV: list[NavItem] = [
     NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
     NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),
     NavItem("/cases", "cases.nav", frozenset({Role.officer})),
+    NavItem(
+        "/admin/authorities",
+        "authorities.nav",
+        frozenset({Role.admin, Role.officer, Role.inspector}),
+    ),
+    NavItem("/oversight", "oversight.nav", frozenset({Role.inspector})),
+    NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
+    NavItem(
+        "/villageaffairs/registers",
+        "va.nav",
+        frozenset({Role.township_staff, Role.county_staff, Role.admin}),
+    ),
+    NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
+    NavItem("/inbox", "notifications.nav", EVERYONE, badge="tipline.inbox_unread"),
 ]
 
 
