@@ -131,6 +131,9 @@ class TipsterTipOut(msgspec.Struct, frozen=True):
     status: str
     received_at: str
     messages: list[MessageOut]
+    # web, or phone/letter/visit: an officer wrote the tip down (tipline.hotline shows
+    # the caller that transcript to confirm or correct).
+    channel: str = "web"
     # The receipt anyone can check (issue 5): the tip.received event's number in the
     # custody ledger, the hash commitment to the sealed submission it records, and
     # its inclusion proof against the latest signed checkpoint (None until one holds it).

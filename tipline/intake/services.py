@@ -75,7 +75,7 @@ from tipline.intake.tables import (
     TipsterSession,
 )
 from tipline.ledger.checkpoints import receipt_for_event
-from tipline.ledger.services import TIPSTER, append_event, events_for
+from tipline.ledger.services import TIPSTER, Actor, append_event, events_for
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
 from tipline.settings import Settings
 
@@ -331,9 +331,14 @@ async def submit_tip(
     files: Sequence[UploadedFile] = (),
     *,
     channel: str = "web",
+    actor: Actor = TIPSTER,
 ) -> SubmittedTip:
     """Store a sealed tip with its ledger number and ``tip.received`` event; return its
     receipt (shown once to the tipster, never stored).
+
+    ``actor`` signs the ``tip.received`` event: the anonymous tipster for the tip box,
+    the officer who entered it for a phone, letter or visit tip (监督执纪工作规则 Art. 23:
+    each hand-off is signed by the person who handled it).
 
     :class:`TipBoxClosed` while there is no escrow key or no officer key, since the tip
     could not be sealed to anyone who may read it.
@@ -395,7 +400,7 @@ async def submit_tip(
         for part in [sealed_identity or b"", *(row.body for row in attachments)]:
             commitment.update(hashlib.sha256(part).digest())
         await append_event(
-            TIPSTER,
+            actor,
             "tip.received",
             "tip",
             tip_id,
@@ -757,6 +762,7 @@ async def tipster_view(token: str | None) -> TipsterTipOut:
         status=TIPSTER_STATUS.get(row["status"], "received"),
         received_at=hour_text(row["received_at"]),
         messages=await open_messages(access.tip_id, data_key),
+        channel=row["channel"],
         event_seq=event["seq"] if event else None,
         sealed_sha256=msgspec.json.decode(event["payload"]).get("sealed_sha256") if event else None,
         proof=await receipt_for_event(event["seq"]) if event else None,
@@ -770,10 +776,17 @@ async def received_event(tip_id: int) -> dict[str, Any] | None:
 
 
 async def add_tipster_message(
-    settings: Settings, token: str | None, text: str, files: Sequence[UploadedFile] = ()
+    settings: Settings,
+    token: str | None,
+    text: str,
+    files: Sequence[UploadedFile] = (),
+    *,
+    event: str = "tip.tipster_message_added",
 ) -> list[list[str]]:
     """Add information (text and files) to the tip; returns what was removed from each
-    file. Recorded as ``tip.tipster_message_added`` with no content in the event."""
+    file. Recorded as ``event`` (``tip.tipster_message_added``, or
+    ``tip.transcript_corrected`` for a caller's correction of the officer's transcript)
+    with no content in the event."""
     access = await tipster_access(token)
     checked = _clean_text(text, MAX_MESSAGE_CHARS, "text", required=not files) or ""
     cleaned = await clean_files(files, settings)
@@ -792,7 +805,7 @@ async def add_tipster_message(
             commitment.update(hashlib.sha256(part.body).digest())
         await append_event(
             TIPSTER,
-            "tip.tipster_message_added",
+            event,
             "tip",
             access.tip_id,
             {
