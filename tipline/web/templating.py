@@ -54,7 +54,7 @@ NAV: list[NavItem] = [
     NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
     NavItem(
         "/villageaffairs/registers",
-        "va.nav",
+        "villageaffairs.nav",
         frozenset({Role.township_staff, Role.county_staff, Role.admin}),
     ),
     NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
