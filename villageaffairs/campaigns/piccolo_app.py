@@ -1,0 +1,12 @@
+from tipline.apps import app_config
+from villageaffairs.campaigns.tables import (
+    Campaign,
+    CampaignTask,
+    TaskInstance,
+    TaskReminder,
+    TaskVillage,
+)
+
+APP_CONFIG = app_config(
+    "campaigns", [Campaign, CampaignTask, TaskVillage, TaskInstance, TaskReminder]
+)
