@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal
 
 import msgspec
 
 from tipline.intake.schemas import MAX_MESSAGE_CHARS, MessageOut, TipFields
+
+
+class NextDeadlineOut(msgspec.Struct, frozen=True):
+    """The nearest due date of a tip (from ``tipline.duedates``), coloured by ``state``."""
+
+    kind: str
+    due_on: dt.date
+    state: Literal["ok", "warning", "overdue"]
 
 
 class CaseRow(msgspec.Struct, frozen=True):
@@ -17,6 +26,14 @@ class CaseRow(msgspec.Struct, frozen=True):
     channel: str
     status: str
     attachments: int
+    category: str | None = None
+    township_id: int | None = None
+    township: str | None = None
+    summary: str = ""
+    assigned_officer_id: int | None = None
+    assigned_officer: str | None = None
+    merged_into: str | None = None
+    next_deadline: NextDeadlineOut | None = None
 
 
 class CaseAttachment(msgspec.Struct, frozen=True):
@@ -56,3 +73,155 @@ class ReplyBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class ReplySent(msgspec.Struct, frozen=True):
     message_id: int
+
+
+MAX_SUMMARY_CHARS = 200
+MAX_REASON_CHARS = 2000
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON_CHARS)]
+DeadlineState = Literal["ok", "warning", "overdue", "none"]
+
+
+class CaseFilter(msgspec.Struct, frozen=True):
+    """The ledger's filters; ``q`` searches ledger numbers and officers' summaries only."""
+
+    status: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    township: int | None = None
+    officer: int | None = None
+    deadline: DeadlineState | None = None
+    q: str | None = None
+
+
+class Choice(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+
+
+class RegisterBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``POST /api/v1/cases/{ledger_no}/register``: the officer's registration (登记).
+
+    ``summary`` is plaintext metadata shown in the ledger and its exports: it must not
+    say who the tipster is. ``assigned_officer_id`` defaults to the registering officer.
+    """
+
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SUMMARY_CHARS)]
+    reason: Reason
+    township_id: int | None = None
+    assigned_officer_id: int | None = None
+
+
+class CaseFileOut(msgspec.Struct, frozen=True):
+    ledger_no: str
+    status: str
+    category: str
+    township_id: int | None
+    township: str | None
+    summary: str
+    assigned_officer_id: int | None
+    assigned_officer: str | None
+    merged_into: str | None
+
+
+class AssignBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    officer_id: int
+    reason: Reason
+
+
+class TransitionBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``POST /api/v1/cases/{ledger_no}/transitions``: ``assess``, ``close`` or ``merge``
+    (with ``merge_into``). Registering, voiding and closing without transfer have their
+    own routes; transfers and feedback belong to ``/cases/{ledger_no}/transfers``."""
+
+    action: str
+    reason: Reason
+    merge_into: str | None = None
+
+
+class TransitionOut(msgspec.Struct, frozen=True):
+    ledger_no: str
+    action: str
+    source: str
+    target: str
+    at: str
+
+
+class ApprovalRequestBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``POST /api/v1/cases/{ledger_no}/approvals``: ``void``, ``close_without_transfer``
+    or ``open_identity``, with the reason a second officer will judge."""
+
+    action: str
+    reason: Reason
+
+
+class DecisionBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    approve: bool
+    reason: Reason
+
+
+class ApprovalOut(msgspec.Struct, frozen=True):
+    id: int
+    ledger_no: str
+    action: str
+    status: str
+    requested_by_id: int
+    requested_by: str
+    requested_at: str
+    reason: str
+    decided_by_id: int | None
+    decided_by: str | None
+    decided_at: str | None
+    decision_reason: str
+    may_decide: bool
+
+
+class TimelineEntry(msgspec.Struct, frozen=True):
+    """One custody event of a tip, with who did it and why (no content)."""
+
+    seq: int
+    at: str
+    action: str
+    actor_type: str
+    actor_id: str | None
+    actor: str
+    reason: str | None
+    details: dict[str, str]
+
+
+class AccessHolder(msgspec.Struct, frozen=True):
+    kind: Literal["officer", "escrow"]
+    officer_id: int | None
+    name: str
+    fingerprint: str
+    purposes: list[str]
+    revocable: bool
+
+
+class GrantBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    officer_id: int
+    reason: Reason
+
+
+class RevokeBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    reason: Reason
+
+
+class IdentityOut(msgspec.Struct, frozen=True):
+    """The real-name section, opened once under an approved request."""
+
+    ledger_no: str
+    approval_id: int
+    name: str
+    contact: str
+
+
+class IdentityHistoryEntry(msgspec.Struct, frozen=True):
+    """One step of a real-name request: ``requested``, ``approved``, ``refused``,
+    ``opened`` (GlobaLeaks #3210: the history of requests and denials, with times)."""
+
+    approval_id: int
+    step: str
+    at: str
+    officer: str
+    reason: str

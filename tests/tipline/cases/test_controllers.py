@@ -93,6 +93,14 @@ async def test_an_officer_lists_and_reads_a_tip_and_the_opening_is_recorded(
             "channel": "web",
             "status": "received",
             "attachments": 0,
+            "category": None,
+            "township_id": None,
+            "township": None,
+            "summary": "",
+            "assigned_officer_id": None,
+            "assigned_officer": None,
+            "merged_into": None,
+            "next_deadline": None,
         }
     ]
     assert (await verify_chain()).ok
