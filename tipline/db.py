@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
@@ -35,6 +35,16 @@ from tipline.settings import Settings
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 30
+# PostgreSQL: a statement waits at most this long for a row lock (the ledger head) before
+# it fails (the writer gets an error, not an endless wait), and a session left inside a
+# transaction doing nothing for longer is ended by the server, releasing its locks, even
+# if the process that opened it is gone or lost track of it.
+LOCK_TIMEOUT_MS = BUSY_TIMEOUT_SECONDS * 1000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+POSTGRES_SERVER_SETTINGS = {
+    "lock_timeout": str(LOCK_TIMEOUT_MS),
+    "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS),
+}
 # Read connections per event loop: enough for the pages and API reads of one worker
 # on a small machine while a write transaction runs on its own connection.
 READ_CONNECTIONS = 4
@@ -347,6 +357,103 @@ class PooledSQLiteTransaction(SQLiteTransaction):
         return exception is None
 
 
+class TiplinePostgresEngine(PostgresEngine):
+    """PostgreSQL whose transactions always end: committed, or rolled back and the
+    connection given back (or closed) even when the task that opened them is cancelled.
+
+    Piccolo's ``PostgresTransaction`` releases its connection only after a rollback or
+    commit that is itself cancellable: a request cancelled inside it (a client that
+    went away, a timeout) could leave the connection checked out and "idle in
+    transaction", still holding the ledger head's row lock, and every later writer
+    then waited for ever. Here the end of a transaction runs in a task of its own that
+    cancellation cannot interrupt (:class:`SafePostgresTransaction`), and every
+    connection carries ``lock_timeout`` and ``idle_in_transaction_session_timeout``
+    (:data:`POSTGRES_SERVER_SETTINGS`) so the server itself ends what a lost process
+    left behind.
+    """
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        server_settings = {**POSTGRES_SERVER_SETTINGS, **config.get("server_settings", {})}
+        super().__init__(config={**config, "server_settings": server_settings}, **kwargs)
+        self._background: set[asyncio.Task[None]] = set()
+
+    def transaction(self, allow_nested: bool = True) -> SafePostgresTransaction:
+        return SafePostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``work`` to its end even if the task that needed it is cancelled."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+
+class SafePostgresTransaction(PostgresTransaction):
+    """A transaction whose end (commit or rollback, then release) cannot be abandoned."""
+
+    engine: TiplinePostgresEngine
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await asyncio.shield(self.engine.spawn(self._discard()))
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if self._parent:
+            return exception is None
+        self.engine.current_transaction.reset(self.context)
+        if exception is None and not self._committed and not self._rolled_back:
+            try:
+                await self.commit()
+            except BaseException:
+                # A failed or interrupted COMMIT: whatever the server did, the connection
+                # must not go back to the pool inside a transaction.
+                await asyncio.shield(self.engine.spawn(self._discard()))
+                raise
+            await asyncio.shield(self.engine.spawn(self._release()))
+        elif exception is not None and not self._rolled_back:
+            await asyncio.shield(self.engine.spawn(self._roll_back_and_release()))
+        else:
+            await asyncio.shield(self.engine.spawn(self._release()))
+        return exception is None
+
+    async def _release(self) -> None:
+        if self.engine.pool is not None:
+            await self.engine.pool.release(self.connection)
+        else:
+            await self.connection.close()
+
+    async def _roll_back_and_release(self) -> None:
+        try:
+            await self.rollback()
+        except BaseException as error:
+            self.connection.terminate()
+            await self._release()
+            if not isinstance(error, Exception):
+                raise
+            log.warning("rollback failed; connection closed", exc_info=error)
+            return
+        await self._release()
+
+    async def _discard(self) -> None:
+        """Close the connection (the server rolls back whatever it was inside)."""
+        self.connection.terminate()
+        await self._release()
+
+
 def make_engine(settings: Settings) -> Engine[Any]:
     """The engine the settings ask for (a SQLite file in the data dir by default)."""
     if settings.is_sqlite:
@@ -355,7 +462,7 @@ def make_engine(settings: Settings) -> Engine[Any]:
         _enable_wal(str(path))
         return TiplineSQLiteEngine(path=str(path), timeout=BUSY_TIMEOUT_SECONDS)
     assert settings.database_url is not None
-    return PostgresEngine(config={"dsn": settings.database_url})
+    return TiplinePostgresEngine(config={"dsn": settings.database_url})
 
 
 def _enable_wal(path: str) -> None:

@@ -4,6 +4,7 @@ failed or abandoned transaction leaves nothing behind (no lock, no open transact
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -92,11 +93,6 @@ async def test_a_writer_cancelled_inside_its_transaction_does_not_block_the_next
     assert rows == [{"seq": 1, "action": "test.next"}]
 
 
-# SQLite only, for now: on PostgreSQL a writer cancelled while it waits inside Piccolo's
-# transaction can leave its connection "idle in transaction" holding the ledger head's
-# row lock, and every later writer then waits for ever (seen once in CI). Known defect,
-# to be fixed with the crash and failure tests (issue 8).
-@SQLITE_ONLY
 async def test_writers_cancelled_at_any_point_leave_no_lock_and_no_gap(pooled: Litestar) -> None:
     tasks = [asyncio.create_task(append_event(SYSTEM, "test.maybe", "thing", i)) for i in range(60)]
     for index, task in enumerate(tasks):
@@ -111,6 +107,43 @@ async def test_writers_cancelled_at_any_point_leave_no_lock_and_no_gap(pooled: L
     # A cancelled writer either committed entirely or left nothing: no gap either way.
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) >= len(committed) + 1
+    assert (await verify_chain()).ok
+
+
+async def test_writers_cancelled_again_and_again_even_while_rolling_back_leave_no_lock(
+    pooled: Litestar,
+) -> None:
+    """A request cancelled twice (the client goes away, then the server shuts down) can
+    be interrupted inside the rollback or COMMIT itself; on PostgreSQL that once left a
+    connection "idle in transaction" holding the ledger head's row lock, and every later
+    writer waited for ever."""
+
+    async def writer(index: int) -> None:
+        async with db.write_transaction():
+            await append_event(SYSTEM, "test.hammered", "thing", index)
+            if index % 2:
+                raise Boom()
+
+    for index in range(30):
+        task = asyncio.create_task(writer(index))
+        for _ in range(index % 7):
+            await asyncio.sleep(0)
+        while not task.done():
+            task.cancel()
+            await asyncio.sleep(0)
+        with contextlib.suppress(asyncio.CancelledError, Boom):
+            await task
+    await asyncio.wait_for(append_event(SYSTEM, "test.after", "thing", 0), 10)
+    if db.is_postgres():
+        rows = await db.engine().run_ddl(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state LIKE 'idle in transaction%'"
+        )
+        assert rows[0]["n"] == 0
+    # Every connection was given back: closing the pool does not wait on a lost one.
+    await asyncio.wait_for(db.close_pool(), 10)
+    seqs = await stored_seqs()
+    assert seqs == list(range(1, len(seqs) + 1))
     assert (await verify_chain()).ok
 
 
