@@ -31,6 +31,9 @@ OFFICER = frozenset({Role.officer})
 LEDGER_READERS = frozenset({Role.inspector, Role.admin})
 ORG_READERS = frozenset(Role)
 ORG_VIEWERS = frozenset({Role.admin, Role.county_staff, Role.inspector})
+# The bureau leader oversees like the inspector (where the role exists).
+OVERSEERS = frozenset(role for role in Role if role.value in ("inspector", "leader"))
+LEDGER_EXPORTERS = OVERSEERS | OFFICER
 
 # method + path (as Litestar writes it) → the roles that may use it, or PUBLIC.
 EXPECTED: dict[str, frozenset[Role] | str] = {
@@ -105,6 +108,27 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "GET /api/v1/cases/{ledger_no:str}": OFFICER,
     "GET /api/v1/cases/{ledger_no:str}/attachments/{uid:str}": OFFICER,
     "POST /api/v1/cases/{ledger_no:str}/messages": OFFICER,
+    # oversight: the inspector's page, exports, statistics
+    "GET /oversight": OVERSEERS,
+    "GET /oversight/cases/{ledger_no:str}": OVERSEERS,
+    "POST /oversight/cases/{ledger_no:str}/notes": OVERSEERS,
+    "POST /oversight/verify": OVERSEERS,
+    "GET /oversight/export.xlsx": OVERSEERS,
+    "GET /api/v1/oversight": OVERSEERS,
+    "GET /api/v1/oversight/cases/{ledger_no:str}": OVERSEERS,
+    "POST /api/v1/oversight/cases/{ledger_no:str}/notes": OVERSEERS,
+    "POST /api/v1/oversight/verify": OVERSEERS,
+    "GET /ledger-export.xlsx": LEDGER_EXPORTERS,
+    "GET /statistics": LEDGER_EXPORTERS,
+    "GET /api/v1/statistics": LEDGER_EXPORTERS,
+    "GET /exports": OFFICER,
+    "POST /exports": OFFICER,
+    "POST /exports/{request_id:int}/decision": OFFICER,
+    "POST /exports/{request_id:int}/download": OFFICER,
+    "GET /api/v1/exports": OFFICER,
+    "POST /api/v1/exports": OFFICER,
+    "POST /api/v1/exports/{request_id:int}/decision": OFFICER,
+    "POST /api/v1/exports/{request_id:int}/download": OFFICER,
 }
 
 # Routes whose handler ends the session; they are called last for each role.

@@ -1,0 +1,1 @@
+"""The discipline inspector's oversight, the ledger exports and the statistics."""

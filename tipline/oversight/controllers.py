@@ -1,0 +1,364 @@
+"""Oversight pages and their JSON mirror.
+
+- ``/oversight``: the discipline inspector (and the bureau leader): due dates per
+  officer, escalations, every case's custody trail without content, the ledger's
+  verification, supervision notes, the Excel 台账.
+- ``/ledger-export.xlsx``: the Excel 台账 for designated officers and the inspector.
+- ``/exports``: content exports, for designated officers only (two officers, one use).
+- ``/statistics``: officers, the inspector and the leader.
+
+No route here decrypts anything except the approved officer's content export, which
+uses that officer's own session key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from tipline.auth import Role, current_user, requires
+from tipline.cases.exceptions import KeyLocked
+from tipline.cases.services import session_key
+from tipline.crypto.services import KEY_COOKIE_NAME
+from tipline.errors import DomainError
+from tipline.oversight import charts, services
+from tipline.oversight.schemas import (
+    MAX_NOTE_CHARS,
+    CaseTrail,
+    DecisionBody,
+    ExportRequestBody,
+    ExportRequestOut,
+    NoteAdded,
+    NoteBody,
+    OversightOverview,
+    Statistics,
+    VerificationOut,
+)
+from tipline.settings import Settings
+from tipline.web.i18n import translate
+
+AnyRequest = Request[Any, Any, Any]
+Locale = NamedDependency[str]
+LedgerNo = Annotated[str, PathParameter(max_length=16, description="ledger number, 2026-000123")]
+RequestId = Annotated[int, PathParameter(ge=1)]
+
+# The bureau leader (局领导) oversees like the inspector, where the role exists.
+LEADER = Role.__members__.get("leader")
+OVERSEER_ROLES = tuple(role for role in (Role.inspector, LEADER) if role is not None)
+OVERSEERS = requires(*OVERSEER_ROLES)
+LEDGER_READERS = requires(Role.officer, *OVERSEER_ROLES)
+OFFICERS = requires(Role.officer)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class NoteForm(msgspec.Struct):
+    text: str = ""
+
+
+class ExportRequestForm(msgspec.Struct):
+    ledger_nos: str = ""
+    reason: str = ""
+
+
+class DecisionForm(msgspec.Struct):
+    decision: str = ""
+    reason: str = ""
+
+
+def _settings(request: AnyRequest) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _xlsx(file: services.ExportFile) -> Response[bytes]:
+    return Response(
+        file.data,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _error_text(locale: str, error: DomainError | None) -> str | None:
+    return translate(locale, error.key, **error.values) if error else None
+
+
+class OversightPageController(Controller):
+    path = "/oversight"
+    guards = [OVERSEERS]
+    include_in_schema = False
+
+    @get("/", name="oversight")
+    async def show(self, done: FromQuery[str | None] = None) -> Template:
+        """Due dates per officer, escalations, every case, and the ledger's verification."""
+        return Template(
+            "oversight/overview.html",
+            context={"overview": await services.overview(), "done": done},
+        )
+
+    async def _trail_page(
+        self, locale: str, ledger_no: str, *, error: DomainError | None = None, text: str = ""
+    ) -> Template:
+        return Template(
+            "oversight/trail.html",
+            context={
+                "trail": await services.case_trail(ledger_no, locale),
+                "error": _error_text(locale, error),
+                "text": text,
+                "max_note": MAX_NOTE_CHARS,
+            },
+            status_code=error.status_code if error else 200,
+        )
+
+    @get("/cases/{ledger_no:str}", name="oversight-case")
+    async def trail(self, locale: Locale, ledger_no: LedgerNo) -> Template:
+        """A case's metadata and custody trail; never its content."""
+        return await self._trail_page(locale, ledger_no)
+
+    @post("/cases/{ledger_no:str}/notes", name="oversight-note")
+    async def note(
+        self,
+        request: AnyRequest,
+        locale: Locale,
+        ledger_no: LedgerNo,
+        data: URLEncodedBody[NoteForm],
+    ) -> Template | Redirect:
+        """Write a supervision note (督办), recorded as ``tip.supervision_note``."""
+        try:
+            await services.add_supervision_note(current_user(request), ledger_no, data.text)
+        except DomainError as error:
+            if error.status_code != 400:
+                raise
+            return await self._trail_page(locale, ledger_no, error=error, text=data.text)
+        return Redirect(f"/oversight/cases/{ledger_no}#trail", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/verify", name="oversight-verify")
+    async def verify(self, request: AnyRequest) -> Redirect:
+        """Verify the whole ledger now and keep the result."""
+        user = current_user(request)
+        await services.run_verification(_settings(request), "inspector", user.account_id)
+        return Redirect("/oversight?done=verified#verification", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/export.xlsx", name="oversight-export")
+    async def export(self, request: AnyRequest, locale: Locale) -> Response[bytes]:
+        """The Excel 台账, metadata only; recorded as ``ledger.exported``."""
+        return _xlsx(await services.export_ledger(current_user(request), locale))
+
+
+class LedgerExportController(Controller):
+    path = "/ledger-export.xlsx"
+    guards = [LEDGER_READERS]
+    include_in_schema = False
+
+    @get("/", name="ledger-export")
+    async def export(self, request: AnyRequest, locale: Locale) -> Response[bytes]:
+        """The Excel 台账 for officers and the inspector; recorded as ``ledger.exported``."""
+        return _xlsx(await services.export_ledger(current_user(request), locale))
+
+
+class ExportsPageController(Controller):
+    path = "/exports"
+    guards = [OFFICERS]
+    include_in_schema = False
+
+    async def _page(
+        self,
+        request: AnyRequest,
+        locale: str,
+        *,
+        error: DomainError | None = None,
+        form: ExportRequestForm | None = None,
+    ) -> Template:
+        return Template(
+            "oversight/exports.html",
+            context={
+                "requests": await services.export_requests(),
+                "me": current_user(request).account_id,
+                "error": _error_text(locale, error),
+                "form": form or ExportRequestForm(),
+            },
+            status_code=error.status_code if error else 200,
+        )
+
+    @get("/", name="exports")
+    async def show(self, request: AnyRequest, locale: Locale) -> Template:
+        """Content export requests: ask, approve another officer's, download one's own."""
+        return await self._page(request, locale)
+
+    @post("/", name="exports-request")
+    async def ask(
+        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[ExportRequestForm]
+    ) -> Template | Redirect:
+        try:
+            await services.request_content_export(
+                current_user(request), data.ledger_nos, data.reason
+            )
+        except DomainError as error:
+            if error.status_code != 400:
+                raise
+            return await self._page(request, locale, error=error, form=data)
+        return Redirect("/exports", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{request_id:int}/decision", name="exports-decide")
+    async def decide(
+        self, request: AnyRequest, request_id: RequestId, data: URLEncodedBody[DecisionForm]
+    ) -> Redirect:
+        await services.decide_content_export(
+            current_user(request), request_id, data.decision == "approve", data.reason
+        )
+        return Redirect("/exports", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{request_id:int}/download", name="exports-download", status_code=200)
+    async def download(
+        self, request: AnyRequest, locale: Locale, request_id: RequestId
+    ) -> Response[bytes] | Template:
+        """Make the approved export once, with this session's key (watermarked, recorded)."""
+        user = current_user(request)
+        try:
+            key = await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
+        except KeyLocked as locked:
+            return Template("cases/locked.html", status_code=locked.status_code)
+        return _xlsx(await services.produce_content_export(user, key, request_id, locale))
+
+
+class StatisticsPageController(Controller):
+    path = "/statistics"
+    guards = [LEDGER_READERS]
+    include_in_schema = False
+
+    @get("/", name="statistics")
+    async def show(self, locale: Locale) -> Template:
+        """Tips per month, category and township, working days to transfer and feedback,
+        on-time rates: SVG charts drawn here, each with its numbers in a table."""
+        numbers = await services.statistics(locale)
+        t = lambda key: translate(locale, key)  # noqa: E731
+        empty = t("oversight.stats.empty")
+        rates = [
+            (services.label(locale, "oversight.deadline.", r.kind, "oversight.none"), r.rate * 100)
+            for r in numbers.on_time
+            if r.rate is not None
+        ]
+        return Template(
+            "oversight/statistics.html",
+            context={
+                "stats": numbers,
+                "charts": {
+                    "month": charts.line_chart(
+                        t("oversight.stats.per_month"),
+                        [(i.label, i.count) for i in numbers.per_month],
+                        empty=empty,
+                    ),
+                    "category": charts.bar_chart(
+                        t("oversight.stats.per_category"),
+                        [(i.label, i.count) for i in numbers.per_category],
+                        empty=empty,
+                    ),
+                    "township": charts.bar_chart(
+                        t("oversight.stats.per_township"),
+                        [(i.label, i.count) for i in numbers.per_township],
+                        empty=empty,
+                    ),
+                    "on_time": charts.bar_chart(
+                        t("oversight.stats.on_time"), rates, empty=empty, unit="%"
+                    ),
+                },
+            },
+        )
+
+
+class OversightApiController(Controller):
+    path = "/api/v1/oversight"
+    guards = [OVERSEERS]
+    tags = ["oversight"]
+
+    @get("/", name="oversight-api")
+    async def show(self) -> OversightOverview:
+        """Due dates per officer, open escalations, every case (metadata), verification."""
+        return await services.overview()
+
+    @get("/cases/{ledger_no:str}", name="oversight-case-api")
+    async def trail(self, locale: Locale, ledger_no: LedgerNo) -> CaseTrail:
+        """A case's metadata and custody trail, never its content."""
+        return await services.case_trail(ledger_no, locale)
+
+    @post("/cases/{ledger_no:str}/notes", name="oversight-note-api", status_code=201)
+    async def note(
+        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[NoteBody]
+    ) -> NoteAdded:
+        """A supervision note (督办), at most 500 characters, recorded as a custody event."""
+        event = await services.add_supervision_note(current_user(request), ledger_no, data.text)
+        return NoteAdded(seq=int(event["seq"]), ledger_no=ledger_no)
+
+    @post("/verify", name="oversight-verify-api", status_code=200)
+    async def verify(self, request: AnyRequest) -> VerificationOut:
+        """Verify the whole ledger now; the result is kept for the inspector's page."""
+        user = current_user(request)
+        return await services.run_verification(_settings(request), "inspector", user.account_id)
+
+
+class ExportsApiController(Controller):
+    path = "/api/v1/exports"
+    guards = [OFFICERS]
+    tags = ["oversight"]
+
+    @get("/", name="exports-api")
+    async def list_requests(self) -> list[ExportRequestOut]:
+        return await services.export_requests()
+
+    @post("/", name="exports-request-api", status_code=201)
+    async def ask(self, request: AnyRequest, data: JSONBody[ExportRequestBody]) -> ExportRequestOut:
+        """Ask for a content export of the named ledger numbers (space or comma separated)."""
+        request_id = await services.request_content_export(
+            current_user(request), data.ledger_nos, data.reason
+        )
+        return next(r for r in await services.export_requests() if r.id == request_id)
+
+    @post("/{request_id:int}/decision", name="exports-decide-api", status_code=200)
+    async def decide(
+        self, request: AnyRequest, request_id: RequestId, data: JSONBody[DecisionBody]
+    ) -> ExportRequestOut:
+        """A second officer approves or refuses (not the one who asked)."""
+        await services.decide_content_export(
+            current_user(request), request_id, data.approve, data.reason
+        )
+        return next(r for r in await services.export_requests() if r.id == request_id)
+
+    @post("/{request_id:int}/download", name="exports-download-api", status_code=200)
+    async def download(
+        self, request: AnyRequest, locale: Locale, request_id: RequestId
+    ) -> Response[bytes]:
+        """The approved export, once, made with this session's key; 409 when not approved."""
+        user = current_user(request)
+        key = await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
+        return _xlsx(await services.produce_content_export(user, key, request_id, locale))
+
+
+class StatisticsApiController(Controller):
+    path = "/api/v1/statistics"
+    guards = [LEDGER_READERS]
+    tags = ["oversight"]
+
+    @get("/", name="statistics-api")
+    async def show(self, locale: Locale) -> Statistics:
+        """Tips per month, category, township; median working days; on-time rates."""
+        return await services.statistics(locale)
+
+
+route_handlers: list[Any] = [
+    OversightPageController,
+    LedgerExportController,
+    ExportsPageController,
+    StatisticsPageController,
+    OversightApiController,
+    ExportsApiController,
+    StatisticsApiController,
+]
