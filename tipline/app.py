@@ -25,10 +25,13 @@ from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
 from tipline.authorities import controllers as authorities_controllers
+from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
 from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
+from tipline.duedates import controllers as duedates_controllers
+from tipline.duedates import services as duedates_services
 from tipline.hotline import controllers as hotline_controllers
 from tipline.intake import controllers as intake_controllers
 from tipline.intake.reconcile import reconcile_job
@@ -66,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_job(Job("ledger-reconcile", reconcile_job, "interval", {"minutes": 5}))
     register_job(Job("oversight-verify", verify_job(settings), "interval", {"hours": 1}))
     notifications_services.install(settings)
+    duedates_services.install()
+    register_job(Job("duedates-sweep", duedates_services.sweep_job, "interval", {"minutes": 5}))
     register_job(
         Job(
             "notifications-email",
@@ -103,9 +108,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *hotline_controllers.route_handlers,
             *cases_controllers.route_handlers,
             *authorities_controllers.route_handlers,
+            *authorities_controllers.route_handlers,
             *oversight_controllers.route_handlers,
             *villageaffairs_registers.route_handlers,
             *notifications_controllers.route_handlers,
+            *duedates_controllers.route_handlers,
         ],
         middleware=[SessionMiddleware(), notifications_controllers.UnreadCountMiddleware()],
         dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tipline import db
+from tipline.cases import lifecycle
 from tipline.crypto import primitives
 from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.primitives import content_context, decrypt_content, encrypt_content
@@ -77,6 +78,7 @@ from tipline.intake.tables import (
 from tipline.ledger.checkpoints import receipt_for_event
 from tipline.ledger.services import TIPSTER, Actor, append_event, events_for
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
+from tipline.reliability import faults
 from tipline.settings import Settings
 
 # The calendar year of a ledger number is China's (UTC+8, no daylight saving).
@@ -360,58 +362,70 @@ async def submit_tip(
     year = now.astimezone(CHINA).year
     plain = _canonical(fields)
 
-    async with db.write_transaction():
-        seq = await _next_ledger_number(year)
-        ledger_no = f"{year}-{seq:06d}"
-        rows = await Tip.insert(
-            Tip(
-                ledger_no=ledger_no,
-                ledger_year=year,
-                ledger_seq=seq,
-                channel=channel,
-                status="received",
-                received_at=received_at,
-                receipt_mac=mac,
-                tipster_public_key=tipster_public.hex(),
-                content=b"",
-                has_identity=identity is not None,
-                identity=None,
-                format_version=FORMAT_VERSION,
+    async def store() -> tuple[int, str]:
+        async with db.write_transaction():
+            seq = await _next_ledger_number(year)
+            ledger_no = f"{year}-{seq:06d}"
+            rows = await Tip.insert(
+                Tip(
+                    ledger_no=ledger_no,
+                    ledger_year=year,
+                    ledger_seq=seq,
+                    channel=channel,
+                    status="received",
+                    received_at=received_at,
+                    receipt_mac=mac,
+                    tipster_public_key=tipster_public.hex(),
+                    content=b"",
+                    has_identity=identity is not None,
+                    identity=None,
+                    format_version=FORMAT_VERSION,
+                )
+            ).returning(Tip.id)
+            tip_id = int(rows[0]["id"])
+            content = encrypt_content(
+                content_key, plain, context=content_context(tip_id, "content")
             )
-        ).returning(Tip.id)
-        tip_id = int(rows[0]["id"])
-        content = encrypt_content(content_key, plain, context=content_context(tip_id, "content"))
-        sealed_identity = None
-        if identity is not None and identity_key is not None:
-            sealed_identity = encrypt_content(
-                identity_key, _canonical(identity), context=content_context(tip_id, "identity")
+            sealed_identity = None
+            if identity is not None and identity_key is not None:
+                sealed_identity = encrypt_content(
+                    identity_key, _canonical(identity), context=content_context(tip_id, "identity")
+                )
+            await Tip.update({Tip.content: content, Tip.identity: sealed_identity}).where(
+                Tip.id == tip_id
             )
-        await Tip.update({Tip.content: content, Tip.identity: sealed_identity}).where(
-            Tip.id == tip_id
-        )
-        keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
-        if identity_key is not None:
-            keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
-        await TipKey.insert(*keys)
-        attachments = _attachment_rows(tip_id, content_key, cleaned, received_at, None)
-        if attachments:
-            await TipAttachment.insert(*attachments)
-        commitment = hashlib.sha256(content)
-        for part in [sealed_identity or b"", *(row.body for row in attachments)]:
-            commitment.update(hashlib.sha256(part).digest())
-        await append_event(
-            actor,
-            "tip.received",
-            "tip",
-            tip_id,
-            {
-                "ledger_no": ledger_no,
-                "channel": channel,
-                "sealed_sha256": commitment.hexdigest(),
-                "attachments": len(attachments),
-                "recipients": [r.fingerprint for r in recipients],
-            },
-        )
+            keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
+            if identity_key is not None:
+                keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
+            await TipKey.insert(*keys)
+            attachments = _attachment_rows(tip_id, content_key, cleaned, received_at, None)
+            if attachments:
+                await TipAttachment.insert(*attachments)
+            commitment = hashlib.sha256(content)
+            for part in [sealed_identity or b"", *(row.body for row in attachments)]:
+                commitment.update(hashlib.sha256(part).digest())
+            await append_event(
+                actor,
+                "tip.received",
+                "tip",
+                tip_id,
+                {
+                    "ledger_no": ledger_no,
+                    "channel": channel,
+                    "sealed_sha256": commitment.hexdigest(),
+                    "attachments": len(attachments),
+                    "recipients": [r.fingerprint for r in recipients],
+                },
+            )
+            # Due dates counted from receipt (tipline.duedates) commit with the tip.
+            await lifecycle.announce_received(tip_id, ledger_no, received_at, actor)
+        return tip_id, ledger_no
+
+    if faults.enabled(faults.ACK_BEFORE_COMMIT):  # the crash test's negative control only
+        faults.later(store(), faults.ACK_BEFORE_COMMIT_DELAY_SECONDS)
+        tip_id, ledger_no = 0, faults.PENDING_LEDGER_NO
+    else:
+        tip_id, ledger_no = await store()
     return SubmittedTip(
         tip_id=tip_id,
         ledger_no=ledger_no,

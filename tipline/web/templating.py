@@ -50,7 +50,12 @@ NAV: list[NavItem] = [
         "authorities.nav",
         frozenset({Role.admin, Role.officer, Role.inspector}),
     ),
-    NavItem("/oversight", "oversight.nav", frozenset({Role.inspector})),
+    NavItem(
+        "/admin/authorities",
+        "authorities.nav",
+        frozenset({Role.admin, Role.officer, Role.inspector}),
+    ),
+    NavItem("/oversight", "oversight.nav", frozenset({Role.inspector, Role.leader})),
     NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
     NavItem(
         "/villageaffairs/registers",
@@ -59,6 +64,8 @@ NAV: list[NavItem] = [
     ),
     NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
     NavItem("/inbox", "notifications.nav", EVERYONE, badge="tipline.inbox_unread"),
+    NavItem("/escalations", "duedates.nav", frozenset({Role.inspector, Role.leader, Role.officer})),
+    NavItem("/admin/duedates", "duedates.rules.title", ADMIN),
 ]
 
 
