@@ -92,6 +92,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from tipline import demo
     from tipline.accounts import commands as accounts_commands
+    from tipline.authorities import commands as authorities_commands
     from tipline.crypto import commands as crypto_commands
     from tipline.ledger import commands as ledger_commands
     from tipline.orgunits import commands as orgunits_commands
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     orgunits_commands.register(commands)
     ledger_commands.register(commands)
     crypto_commands.register(commands)
+    authorities_commands.register(commands)
     return parser
 
 

@@ -182,6 +182,9 @@ async def create_demo(settings: Settings) -> DemoResult:
                 via="demo",
             )
             accounts.append(CreatedAccount(account.username, account.role, unit.name, password))
+        from tipline.authorities.demo import demo as authorities_demo
+
+        await authorities_demo(settings.county_name)
         escrow = None
         if await crypto.active_escrow_key() is None:
             escrow = await crypto.init_escrow_key(
