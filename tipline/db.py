@@ -455,7 +455,14 @@ class SafePostgresTransaction(PostgresTransaction):
 
 
 def make_engine(settings: Settings) -> Engine[Any]:
-    """The engine the settings ask for (a SQLite file in the data dir by default)."""
+    """The engine the settings ask for (a SQLite file in the data dir by default).
+
+    Every process that serves or changes the data comes through here, so this is where
+    a test-only fault switch without ``TIPLINE_TESTING`` stops it (see ``faults``).
+    """
+    from tipline.reliability import faults
+
+    faults.check()
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)

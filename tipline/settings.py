@@ -187,5 +187,8 @@ _NOT_SETTINGS = frozenset(
         "TIPLINE_TEST_POSTGRES",
         "TIPLINE_TEST_REQUIRE_ALL",
         "TIPLINE_TEST_CHROMIUM",
+        # Test-only fault switches, refused without TIPLINE_TESTING (reliability/faults.py).
+        "TIPLINE_TESTING",
+        "TIPLINE_FAULT_ACK_BEFORE_COMMIT",
     }
 )
