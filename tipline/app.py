@@ -25,7 +25,6 @@ from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
 from tipline.authorities import controllers as authorities_controllers
-from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
 from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
@@ -107,7 +106,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *intake_controllers.route_handlers,
             *hotline_controllers.route_handlers,
             *cases_controllers.route_handlers,
-            *authorities_controllers.route_handlers,
             *authorities_controllers.route_handlers,
             *oversight_controllers.route_handlers,
             *villageaffairs_registers.route_handlers,

@@ -34,6 +34,7 @@ ORG_VIEWERS = frozenset({Role.admin, Role.county_staff, Role.inspector})
 # The bureau leader oversees like the inspector (where the role exists).
 OVERSEERS = frozenset(role for role in Role if role.value in ("inspector", "leader"))
 LEDGER_EXPORTERS = OVERSEERS | OFFICER
+AUTHORITY_READERS = frozenset({Role.admin, Role.officer, Role.inspector, Role.leader})
 
 # method + path (as Litestar writes it) → the roles that may use it, or PUBLIC.
 EXPECTED: dict[str, frozenset[Role] | str] = {
@@ -99,6 +100,35 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "POST /api/v1/tipster/logout": PUBLIC,
     "POST /api/v1/tipster/messages": PUBLIC,
     "GET /api/v1/tipster/tip": PUBLIC,
+    # competent authorities and transfers
+    "GET /admin/authorities": AUTHORITY_READERS,
+    "POST /admin/authorities": ADMIN,
+    "GET /admin/authorities/{authority_id:int}": AUTHORITY_READERS,
+    "POST /admin/authorities/{authority_id:int}": ADMIN,
+    "GET /api/v1/authorities": AUTHORITY_READERS,
+    "POST /api/v1/authorities": ADMIN,
+    "GET /api/v1/authorities/{authority_id:int}": AUTHORITY_READERS,
+    "PUT /api/v1/authorities/{authority_id:int}": ADMIN,
+    "GET /cases/{ledger_no:str}/transfers": OFFICER,
+    "POST /cases/{ledger_no:str}/transfers": OFFICER,
+    "POST /cases/{ledger_no:str}/transfers/{transfer_id:int}/acknowledgement": OFFICER,
+    "POST /cases/{ledger_no:str}/transfers/{transfer_id:int}/feedback": OFFICER,
+    "POST /cases/{ledger_no:str}/transfers/{transfer_id:int}/links": OFFICER,
+    "GET /cases/{ledger_no:str}/transfers/{transfer_id:int}/package": OFFICER,
+    "GET /cases/{ledger_no:str}/transfers/{transfer_id:int}/receipt": OFFICER,
+    "GET /cases/{ledger_no:str}/transfers/{transfer_id:int}/receipt.json": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transfers": OFFICER,
+    "POST /api/v1/cases/{ledger_no:str}/transfers": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}": OFFICER,
+    "POST /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/acknowledgement": OFFICER,
+    "POST /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/feedback": OFFICER,
+    "POST /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/links": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/package": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/receipt": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transfers/{transfer_id:int}/receipt/bundle": OFFICER,
+    # the competent authority's one-time link (no account: the token is the key)
+    "GET /authority-reply/{token:str}": PUBLIC,
+    "POST /authority-reply/{token:str}": PUBLIC,
     # case handling
     "GET /cases": OFFICER,
     "GET /cases/{ledger_no:str}": OFFICER,

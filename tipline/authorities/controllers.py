@@ -52,7 +52,7 @@ TransferId = Annotated[int, PathParameter(ge=1)]
 Token = Annotated[str, PathParameter(max_length=64)]
 
 ADMINS = requires(Role.admin)
-READERS = requires(Role.admin, Role.officer, Role.inspector)
+READERS = requires(Role.admin, Role.officer, Role.inspector, Role.leader)
 OFFICERS = requires(Role.officer)
 
 T = TypeVar("T")

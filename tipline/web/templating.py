@@ -48,12 +48,7 @@ NAV: list[NavItem] = [
     NavItem(
         "/admin/authorities",
         "authorities.nav",
-        frozenset({Role.admin, Role.officer, Role.inspector}),
-    ),
-    NavItem(
-        "/admin/authorities",
-        "authorities.nav",
-        frozenset({Role.admin, Role.officer, Role.inspector}),
+        frozenset({Role.admin, Role.officer, Role.inspector, Role.leader}),
     ),
     NavItem("/oversight", "oversight.nav", frozenset({Role.inspector, Role.leader})),
     NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
