@@ -509,7 +509,8 @@ async def write_transaction() -> AsyncIterator[None]:
 
     On SQLite the transaction is ``IMMEDIATE`` (it takes the write lock at once, so a
     read that later writes cannot fail with "database is locked"). Nested calls join
-    the outer transaction.
+    the outer transaction. A full disk is :class:`~tipline.reliability.exceptions.StorageFull`
+    (a 503), after the rollback.
     """
     current = engine()
     if current.current_transaction.get() is not None:
@@ -519,8 +520,28 @@ async def write_transaction() -> AsyncIterator[None]:
         transaction = current.transaction(transaction_type=TransactionType.immediate)
     else:
         transaction = current.transaction()
-    async with transaction:
-        yield
+    try:
+        async with transaction:
+            yield
+    except Exception as error:
+        if is_disk_full(error):
+            from tipline.reliability.exceptions import StorageFull
+
+            log.error("the disk is full: a write transaction was rolled back")
+            raise StorageFull() from error
+        raise
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), or an I/O error from a full
+    disk, and PostgreSQL's disk_full (53100)."""
+    text = str(error)
+    return (
+        "database or disk is full" in text
+        or "No space left on device" in text
+        or getattr(error, "sqlstate", None) == "53100"
+        or getattr(error, "errno", None) == 28  # ENOSPC
+    )
 
 
 async def open_pool() -> None:
