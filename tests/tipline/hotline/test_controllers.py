@@ -172,6 +172,10 @@ async def test_the_caller_reads_the_transcript_and_confirms_it(
     assert len(await _events("tip.transcript_confirmed")) == 1
     state = (await client.get(f"/api/v1/cases/{ledger_no}/transcript")).json()
     assert state["status"] == "confirmed" and state["confirmed_at"]
+    case_page = await client.get(f"/cases/{ledger_no}")
+    assert case_page.status_code == 200
+    assert '<strong id="transcript-state">举报人已确认记录准确</strong>' in case_page.text
+    assert "Test officer" in case_page.text
 
 
 async def test_the_caller_corrects_the_transcript(
@@ -215,6 +219,9 @@ async def test_the_caller_corrects_the_transcript(
     state = (await client.get(f"/api/v1/cases/{ledger_no}/transcript")).json()
     assert state["status"] == "corrected"
     assert [c["message_id"] for c in state["corrections"]] == [message["id"]]
+    case_page = (await client.get(f"/cases/{ledger_no}")).text
+    assert "举报人已提出更正" in case_page
+    assert "举报人的更正" in case_page and case_page.count(CORRECTION) == 2
 
     # Confirming after a correction agrees the transcript with its correction.
     await caller.post("/tip/mailbox/transcript/confirm", data={"csrf": csrf})
@@ -389,6 +396,7 @@ async def test_a_web_tip_has_no_transcript(
     assert await _events("tip.transcript_confirmed") == []
     assert await TipMessage.count() == 0
     assert (await client.get(f"/api/v1/cases/{tip['ledger_no']}/transcript")).status_code == 404
+    assert 'id="transcript"' not in (await client.get(f"/cases/{tip['ledger_no']}")).text
 
     # Without a session the transcript page sends the caller to the receipt login.
     anonymous = await extra_client(app)
