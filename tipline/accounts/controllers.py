@@ -46,6 +46,7 @@ DONE_MESSAGES = {
     "enabled": "accounts.done.enabled",
     "reset": "accounts.done.password_reset",
     "totp_reset": "accounts.done.totp_reset",
+    "email": "accounts.done.email",
 }
 
 
@@ -73,6 +74,11 @@ class CreateAccountForm(msgspec.Struct):
     org_unit_id: str = ""
     password: str = ""
     confirm_password: str = ""
+    email: str = ""
+
+
+class EmailForm(msgspec.Struct):
+    email: str = ""
 
 
 class ResetPasswordForm(msgspec.Struct):
@@ -375,7 +381,8 @@ class AdminAccountsController(Controller):
         try:
             if data.password != data.confirm_password:
                 raise PasswordsDiffer()
-            await services.create_account(
+            email = services.check_email(data.email)
+            account_id = await services.create_account(
                 _admin_actor(request),
                 username=data.username,
                 display_name=data.display_name,
@@ -383,6 +390,8 @@ class AdminAccountsController(Controller):
                 org_unit_id=int(data.org_unit_id) if data.org_unit_id.isdigit() else 0,
                 password=data.password,
             )
+            if email:
+                await services.set_email(_admin_actor(request), account_id, email)
         except DomainError as error:
             form = msgspec.structs.replace(data, password="", confirm_password="")
             return await self._list_page(locale, error=error, form=form)
@@ -430,6 +439,21 @@ class AdminAccountsController(Controller):
         except DomainError as error:
             return await self._detail_page(request, locale, account_id, error=error)
         return Redirect(f"/admin/accounts/{account_id}?done=reset", status_code=303)
+
+    @post("/{account_id:int}/email")
+    async def set_email(
+        self,
+        request: AnyRequest,
+        locale: Locale,
+        account_id: Annotated[int, PathParameter()],
+        data: URLEncodedBody[EmailForm],
+    ) -> Template | Redirect:
+        """Where this account's notifications are e-mailed (empty: the inbox only)."""
+        try:
+            await services.set_email(_admin_actor(request), account_id, data.email)
+        except DomainError as error:
+            return await self._detail_page(request, locale, account_id, error=error)
+        return Redirect(f"/admin/accounts/{account_id}?done=email", status_code=303)
 
     @post("/{account_id:int}/reset-totp")
     async def reset_totp(

@@ -47,6 +47,10 @@ class WrongCurrentPassword(Invalid):
     message_key = "accounts.error.wrong_current_password"
 
 
+class EmailInvalid(Invalid):
+    message_key = "accounts.error.email_invalid"
+
+
 class UsernameInvalid(Invalid):
     message_key = "accounts.error.username_invalid"
 

@@ -29,6 +29,8 @@ class AccountSummary(msgspec.Struct, frozen=True):
     disabled: bool
     totp_enrolled: bool
     totp_required: bool
+    # Where e-mail notifications go; None: the in-app inbox only.
+    email: str | None = None
 
 
 class LoginResult(msgspec.Struct, frozen=True):

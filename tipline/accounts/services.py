@@ -29,6 +29,7 @@ from tipline.accounts.exceptions import (
     AccountNotFound,
     CannotDisableSelf,
     DisplayNameInvalid,
+    EmailInvalid,
     LoginFailed,
     LoginThrottled,
     OrgUnitNotFound,
@@ -101,6 +102,7 @@ def _summary(row: dict[str, Any]) -> AccountSummary:
         disabled=bool(row["disabled"]),
         totp_enrolled=row["totp_secret"] is not None,
         totp_required=role in ROLES_REQUIRING_TOTP,
+        email=row.get("email"),
     )
 
 
@@ -112,6 +114,7 @@ def _summary_columns() -> list[Any]:
         Account.role,
         Account.disabled,
         Account.totp_secret,
+        Account.email,
         Account.org_unit._.id.as_alias("org_unit_id"),
         Account.org_unit._.name.as_alias("org_unit_name"),
     ]
@@ -172,6 +175,31 @@ def _check_display_name(display_name: str) -> str:
     if not name or len(name) > DISPLAY_NAME_MAX:
         raise DisplayNameInvalid(max=DISPLAY_NAME_MAX)
     return name
+
+
+EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}$")
+
+
+def check_email(value: str) -> str | None:
+    """A work e-mail address for notifications, or None when left empty."""
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > 254 or not EMAIL.fullmatch(text):
+        raise EmailInvalid()
+    return text
+
+
+async def set_email(actor: Actor, account_id: int, value: str) -> None:
+    """Set or clear where an account's notifications are e-mailed; recorded without the
+    address itself (``account.email_changed``)."""
+    email = check_email(value)
+    await _require_account(account_id)
+    async with db.write_transaction():
+        await Account.update({Account.email: email}).where(Account.id == account_id)
+        await append_event(
+            actor, "account.email_changed", "account", account_id, {"has_email": email is not None}
+        )
 
 
 def parse_role(value: str) -> Role:
