@@ -31,8 +31,8 @@ OFFICER = frozenset({Role.officer})
 LEDGER_READERS = frozenset({Role.inspector, Role.admin})
 ORG_READERS = frozenset(Role)
 ORG_VIEWERS = frozenset({Role.admin, Role.county_staff, Role.inspector})
-# The bureau leader oversees like the inspector (where the role exists).
-OVERSEERS = frozenset(role for role in Role if role.value in ("inspector", "leader"))
+# The bureau leader oversees like the inspector.
+OVERSEERS = frozenset({Role.inspector, Role.leader})
 LEDGER_EXPORTERS = OVERSEERS | OFFICER
 AUTHORITY_READERS = frozenset({Role.admin, Role.officer, Role.inspector, Role.leader})
 
@@ -64,6 +64,24 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "POST /admin/accounts/{account_id:int}/enable": ADMIN,
     "POST /admin/accounts/{account_id:int}/reset-password": ADMIN,
     "POST /admin/accounts/{account_id:int}/reset-totp": ADMIN,
+    "POST /admin/accounts/{account_id:int}/email": ADMIN,
+    # notifications: each account's own inbox
+    "GET /inbox": SIGNED_IN,
+    "POST /inbox/{notification_id:int}/read": SIGNED_IN,
+    "POST /inbox/read-all": SIGNED_IN,
+    "GET /api/v1/inbox": SIGNED_IN,
+    "POST /api/v1/inbox/{notification_id:int}/read": SIGNED_IN,
+    "POST /api/v1/inbox/read-all": SIGNED_IN,
+    # deadlines: rules (admin), escalations (read by officers and overseers; only the
+    # inspector resolves one)
+    "GET /admin/duedates": ADMIN,
+    "POST /admin/duedates/{rule_id:int}": ADMIN,
+    "GET /api/v1/admin/duedates": ADMIN,
+    "POST /api/v1/admin/duedates/{rule_id:int}": ADMIN,
+    "GET /escalations": OVERSEERS | OFFICER,
+    "POST /escalations/{deadline_id:int}/resolve": frozenset({Role.inspector}),
+    "GET /api/v1/escalations": OVERSEERS | OFFICER,
+    "POST /api/v1/escalations/{deadline_id:int}/resolve": frozenset({Role.inspector}),
     # org units
     "GET /admin/orgunits": ORG_VIEWERS,
     "GET /admin/orgunits/{unit_id:int}": ORG_VIEWERS,

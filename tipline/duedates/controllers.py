@@ -29,6 +29,8 @@ AnyRequest = Request[Any, Any, Any]
 Id = Annotated[int, PathParameter(ge=1)]
 ADMIN_ONLY = requires(Role.admin)
 ESCALATION_READERS = requires(Role.inspector, Role.leader, Role.officer)
+# The officer must not dismiss an escalation; the service refuses anyone else too.
+INSPECTOR_ONLY = requires(Role.inspector)
 
 
 class ResolveBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -104,7 +106,7 @@ class EscalationsPageController(Controller):
             },
         )
 
-    @post("/{deadline_id:int}/resolve", name="escalations-resolve")
+    @post("/{deadline_id:int}/resolve", name="escalations-resolve", guards=[INSPECTOR_ONLY])
     async def resolve(self, request: AnyRequest, deadline_id: Id) -> Redirect:
         form = await request.form()
         await services.resolve_escalation(
@@ -133,7 +135,7 @@ class DueDatesApiController(Controller):
     @post(
         "/escalations/{deadline_id:int}/resolve",
         name="api-escalations-resolve",
-        guards=[ESCALATION_READERS],
+        guards=[INSPECTOR_ONLY],
         status_code=200,
     )
     async def resolve(

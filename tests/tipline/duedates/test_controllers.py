@@ -65,7 +65,6 @@ async def test_an_escalation_reaches_the_inspector_and_the_officer_cannot_dismis
     form = await csrf_form(client, "/escalations", reason="handled")
     refused = await client.post(f"/escalations/{escalation_id}/resolve", data=form)
     assert refused.status_code == 403
-    assert "cannot dismiss" in refused.text
     api = await client.post(f"/api/v1/escalations/{escalation_id}/resolve", json={"reason": "x"})
     assert api.status_code == 403
     assert escalation_id in [e.id for e in await services.open_escalations()]
