@@ -1,5 +1,6 @@
 """``tipline authorities ...``: what a competent authority runs on its own computer.
 
+``add`` registers an authority (as the admin page does), for scripted set-up.
 ``keygen`` makes the authority's X25519 key pair (the private key stays with the
 authority; the administrator registers the public key); ``open-package`` opens a
 sealed transfer package with that private key. Neither needs the database.
@@ -34,6 +35,35 @@ def _keygen(settings: Settings, args: argparse.Namespace) -> int:
     print(f"private key written to {path} (keep it; tipline never needs it)")
     print(f"public key (register it in /admin/authorities): {public_hex}")
     print(f"fingerprint: {format_fingerprint(fingerprint(bytes.fromhex(public_hex)))}")
+    return 0
+
+
+def _add(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline.authorities.schemas import AuthorityIn, AuthorityKind
+    from tipline.authorities.services import create_authority
+    from tipline.cli import CommandError, run_with_database
+    from tipline.errors import DomainError
+    from tipline.ledger.services import SYSTEM
+    from tipline.web.i18n import translate
+
+    data = AuthorityIn(
+        name=args.name,
+        kind=AuthorityKind(args.kind),
+        contact_person=args.contact or "",
+        phone=args.phone or "",
+        address=args.address or "",
+        public_key=args.public_key or "",
+    )
+
+    async def work() -> Any:
+        return await create_authority(SYSTEM, data)
+
+    try:
+        made = run_with_database(settings, work)
+    except DomainError as error:
+        raise CommandError(translate(CLI_LOCALE, error.key, **error.values)) from None
+    key = f", key {made.key_fingerprint}" if made.key_fingerprint else ", no key"
+    print(f"authority {made.id} registered: {made.name} ({made.kind.value}{key})")
     return 0
 
 
@@ -75,9 +105,20 @@ def _open_package(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     group = commands.add_parser(
-        "authorities", help="competent authorities: key pair, open a sealed transfer package"
+        "authorities",
+        help="competent authorities: register one, key pair, open a sealed transfer package",
     )
     sub = group.add_subparsers(dest="authorities_command", required=True, metavar="COMMAND")
+    from tipline.authorities.schemas import AuthorityKind
+
+    add = sub.add_parser("add", help="register a competent authority (as /admin/authorities)")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=[kind.value for kind in AuthorityKind])
+    add.add_argument("--contact", metavar="PERSON")
+    add.add_argument("--phone")
+    add.add_argument("--address")
+    add.add_argument("--public-key", metavar="KEY", help="X25519: 64 hex digits or PEM")
+    add.set_defaults(handler=_add)
     keygen = sub.add_parser(
         "keygen", help="make an authority's X25519 key pair (offline); prints the public key"
     )
