@@ -47,6 +47,12 @@ from tipline.web.errors import EXCEPTION_HANDLERS
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, request_locale
 from villageaffairs import registers as villageaffairs_registers
+from villageaffairs.campaigns import controllers as campaigns_controllers
+from villageaffairs.campaigns.services import campaign_job
+from villageaffairs.noticeboards import controllers as noticeboards_controllers
+from villageaffairs.public import controllers as public_controllers
+from villageaffairs.supervision import controllers as supervision_controllers
+from villageaffairs.villagerules import controllers as villagerules_controllers
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -66,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     register_job(Job("ledger-checkpoint", checkpoint_job(settings), "interval", {"minutes": 1}))
     register_job(Job("ledger-reconcile", reconcile_job, "interval", {"minutes": 5}))
+    register_job(Job("campaign-sweep", campaign_job, "interval", {"hours": 1}))
     register_job(Job("oversight-verify", verify_job(settings), "interval", {"hours": 1}))
     notifications_services.install(settings)
     duedates_services.install()
@@ -109,6 +116,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *authorities_controllers.route_handlers,
             *oversight_controllers.route_handlers,
             *villageaffairs_registers.route_handlers,
+            *campaigns_controllers.route_handlers,
+            *supervision_controllers.route_handlers,
+            *villagerules_controllers.route_handlers,
+            *noticeboards_controllers.route_handlers,
+            *public_controllers.route_handlers,
             *notifications_controllers.route_handlers,
             *duedates_controllers.route_handlers,
         ],

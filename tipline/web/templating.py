@@ -57,6 +57,11 @@ NAV: list[NavItem] = [
         "villageaffairs.nav",
         frozenset({Role.township_staff, Role.county_staff, Role.admin}),
     ),
+    NavItem(
+        "/villageaffairs/dashboard",
+        "campaigns.nav",
+        frozenset({Role.township_staff, Role.county_staff, Role.admin, Role.inspector}),
+    ),
     NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
     NavItem("/inbox", "notifications.nav", EVERYONE, badge="tipline.inbox_unread"),
     NavItem("/escalations", "duedates.nav", frozenset({Role.inspector, Role.leader, Role.officer})),

@@ -75,7 +75,7 @@ async def _latest_reports(kind: str, village_ids: Sequence[int]) -> dict[int, An
         from villageaffairs.reports import services as reports
     except ImportError:  # Village affairs I not installed: no report ever accepted
         return {}
-    answer = await reports.latest_reports(kind, list(village_ids))
+    answer = await reports.latest_reports(kind, list(village_ids) or None)
     return dict(answer)
 
 

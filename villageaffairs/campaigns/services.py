@@ -222,7 +222,9 @@ async def applicable_villages(task: dict[str, Any]) -> dict[int, int]:
     }
 
 
-def _instance(task: dict[str, Any], village_id: int, township_id: int, progress: Progress | None):  # type: ignore[no-untyped-def]
+def _instance(
+    task: dict[str, Any], village_id: int, township_id: int, progress: Progress | None
+) -> TaskInstance:
     due = _as_date(task["due_on"])
     status = progress.status if progress else InstanceStatus.missing
     done_on = progress.done_on if progress and status is InstanceStatus.done else None

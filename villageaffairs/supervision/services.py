@@ -255,7 +255,7 @@ async def record_committee(
                 ).where(SupervisoryCommittee.id == current.id)
             else:
                 replace_id = current.id
-        values = {
+        values: dict[Any, Any] = {
             SupervisoryCommittee.elected_on: data.elected_on,
             SupervisoryCommittee.forum: data.forum.value,
             SupervisoryCommittee.term_start: data.elected_on,
@@ -269,11 +269,10 @@ async def record_committee(
             await SupervisoryMember.delete().where(SupervisoryMember.committee == replace_id)
             committee_id = replace_id
         else:
+            fields: dict[str, Any] = {column._meta.name: value for column, value in values.items()}
             rows = await SupervisoryCommittee.insert(
                 SupervisoryCommittee(
-                    village=village_id,
-                    status=CommitteeStatus.active.value,
-                    **{column._meta.name: value for column, value in values.items()},
+                    village=village_id, status=CommitteeStatus.active.value, **fields
                 )
             ).returning(SupervisoryCommittee.id)
             committee_id = int(rows[0]["id"])
