@@ -24,18 +24,18 @@ async def test_chain_with_return_and_correction(app: Litestar) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 11)
     county = user(Role.county_staff, c.county, 12)
-    report = await services.create_report(clerk, "by_election", c.village_a1, 7)
+    report = await services.create_report(clerk, "test_report", c.village_a1, 7)
     assert report.status is ReportStatus.draft and report.version == 1
-    await services.require_editable("by_election", 7)
+    await services.require_editable("test_report", 7)
 
     await services.submit(clerk, report.id)
     with pytest.raises(ReportLocked):
-        await services.require_editable("by_election", 7)
+        await services.require_editable("test_report", 7)
     with pytest.raises(ReasonRequired):
         await services.return_report(clerk, report.id, "  ")
     returned = await services.return_report(clerk, report.id, "候选人名单缺页")
     assert returned.status is ReportStatus.returned and returned.reason == "候选人名单缺页"
-    await services.require_editable("by_election", 7)
+    await services.require_editable("test_report", 7)
 
     await services.submit(clerk, report.id)
     with pytest.raises(WrongReportStatus):
@@ -48,9 +48,9 @@ async def test_chain_with_return_and_correction(app: Litestar) -> None:
     accepted = await services.accept(county, report.id)
     assert accepted.status is ReportStatus.accepted and accepted.accepted_by == 12
     with pytest.raises(ReportLocked):
-        await services.require_editable("by_election", 7)
+        await services.require_editable("test_report", 7)
     with pytest.raises(ReportLocked):
-        await services.create_report(clerk, "by_election", c.village_a1, 7)
+        await services.create_report(clerk, "test_report", c.village_a1, 7)
 
     with pytest.raises(ReasonRequired):
         await services.new_version(clerk, report.id, "")
@@ -60,13 +60,13 @@ async def test_chain_with_return_and_correction(app: Litestar) -> None:
         ReportStatus.draft,
         report.id,
     )
-    await services.require_editable("by_election", 7)
-    history = await services.history("by_election", 7)
+    await services.require_editable("test_report", 7)
+    history = await services.history("test_report", 7)
     assert [(r.version, r.status) for r in history] == [
         (1, ReportStatus.accepted),
         (2, ReportStatus.draft),
     ]
-    latest = await services.latest_reports("by_election", [c.village_a1, c.village_b1])
+    latest = await services.latest_reports("test_report", [c.village_a1, c.village_b1])
     assert list(latest) == [c.village_a1] and latest[c.village_a1].version == 2
 
     actions = [
@@ -96,8 +96,8 @@ async def test_who_may_take_which_step(app: Litestar) -> None:
     county = user(Role.county_staff, c.county, 3)
     officer = user(Role.officer, c.county, 4)
     with pytest.raises(OutsideYourUnit):
-        await services.create_report(clerk_b, "lookback", c.village_a1, 1)
-    report = await services.create_report(clerk_a, "lookback", c.village_a1, 1)
+        await services.create_report(clerk_b, "test_other", c.village_a1, 1)
+    report = await services.create_report(clerk_a, "test_other", c.village_a1, 1)
     with pytest.raises(OutsideYourUnit):
         await services.submit(clerk_b, report.id)
     await services.submit(clerk_a, report.id)
