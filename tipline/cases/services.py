@@ -83,6 +83,7 @@ from tipline.cases.tables import CaseApproval, CaseFile
 from tipline.crypto import services as crypto
 from tipline.crypto.exceptions import SessionKeyUnavailable
 from tipline.crypto.primitives import content_context, decrypt_content
+from tipline.duedates import services as duedates
 from tipline.intake import exceptions as intake_errors
 from tipline.intake import services as intake
 from tipline.intake.schemas import CATEGORIES, TipFields
@@ -317,8 +318,15 @@ async def township_choices() -> list[Choice]:
     return [Choice(id=int(row["id"]), name=row["name"]) for row in rows]
 
 
-async def _next_deadlines(tip_ids: Sequence[int]) -> dict[int, NextDeadlineOut]:
-    return {}
+async def _next_deadlines(
+    tip_ids: Sequence[int], today: dt.date | None = None
+) -> dict[int, NextDeadlineOut]:
+    """Each tip's earliest open due date, computed and stored by ``tipline.duedates``."""
+    found = await duedates.next_deadlines(tip_ids, today=today)
+    return {
+        tip_id: NextDeadlineOut(kind=item.kind, due_on=item.due_on, state=item.state)
+        for tip_id, item in found.items()
+    }
 
 
 def _matches(row: CaseRow, filters: CaseFilter) -> bool:
@@ -336,7 +344,9 @@ def _matches(row: CaseRow, filters: CaseFilter) -> bool:
     return not needle or needle in row.ledger_no or needle in row.summary.casefold()
 
 
-async def list_cases(filters: CaseFilter | None = None) -> list[CaseRow]:
+async def list_cases(
+    filters: CaseFilter | None = None, *, today: dt.date | None = None
+) -> list[CaseRow]:
     """The tip ledger by ledger number, newest first: metadata only, nothing is decrypted.
 
     Filters: status, channel, category, township, assigned officer, deadline state
@@ -365,7 +375,7 @@ async def list_cases(filters: CaseFilter | None = None) -> list[CaseRow]:
         for row in files.values()
         if row["assigned_officer_id"] is not None
     )
-    deadlines = await _next_deadlines([int(row["id"]) for row in tips])
+    deadlines = await _next_deadlines([int(row["id"]) for row in tips], today)
     result: list[CaseRow] = []
     for tip in tips:
         tip_id = int(tip["id"])
@@ -458,6 +468,24 @@ async def register(user: CurrentUser, ledger_no: str, data: RegisterBody) -> Cas
     await _check_officer(officer_id)
     tip_id = int(tip["id"])
     async with db.write_transaction():
+        # The CaseFile goes in first so that the transition's hooks (due dates, the
+        # assigned officer's notifications) see it; a second registration finds the row
+        # (or waits for it on PostgreSQL) and writes nothing.
+        inserted = (
+            await CaseFile.insert(
+                CaseFile(
+                    tip=tip_id,
+                    category=data.category,
+                    township=data.township_id,
+                    summary=summary,
+                    assigned_officer_id=officer_id,
+                )
+            )
+            .on_conflict(action="DO NOTHING")
+            .returning(CaseFile.id)
+        )
+        if not inserted:
+            raise TransitionNotAllowed()
         await apply_transition(
             tip_id,
             Action.register,
@@ -468,15 +496,6 @@ async def register(user: CurrentUser, ledger_no: str, data: RegisterBody) -> Cas
                 "township_id": data.township_id,
                 "assigned_officer_id": officer_id,
             },
-        )
-        await CaseFile.insert(
-            CaseFile(
-                tip=tip_id,
-                category=data.category,
-                township=data.township_id,
-                summary=summary,
-                assigned_officer_id=officer_id,
-            )
         )
     return await case_file_out(ledger_no)
 

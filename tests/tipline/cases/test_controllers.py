@@ -100,9 +100,10 @@ async def test_an_officer_lists_and_reads_a_tip_and_the_opening_is_recorded(
             "assigned_officer_id": None,
             "assigned_officer": None,
             "merged_into": None,
-            "next_deadline": None,
+            "next_deadline": rows[0]["next_deadline"],
         }
     ]
+    assert rows[0]["next_deadline"]["state"] == "ok"  # assess within 1 working day
     assert (await verify_chain()).ok
 
 

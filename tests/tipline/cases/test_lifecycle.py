@@ -4,6 +4,7 @@ without transfer, refusals, concurrent double actions; on both databases."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
@@ -314,7 +315,15 @@ async def test_two_officers_acting_at_once_only_one_succeeds(
 ) -> None:
     first, second_client, _ = await _two_officers(client, app, settings)
     ledger_no = (await _submit(app))["ledger_no"]
-    assert (await _register(client, ledger_no)).status_code == 201
+
+    async def register(who: Client, summary: str) -> int:
+        return (await _register(who, ledger_no, summary=summary)).status_code
+
+    codes = sorted(
+        await asyncio.gather(register(client, "甲登记"), register(second_client, "乙登记"))
+    )
+    assert codes == [201, 409]
+    assert len(await CaseFile.select()) == 1 and len(await _events("tip.registered")) == 1
 
     async def assess(who: Client) -> int:
         response = await who.post(
@@ -428,8 +437,30 @@ async def test_filters_and_search_use_metadata_only(
     assert await numbers("q=西村") == [b]
     assert await numbers(f"q={c[-6:]}") == [c]
     assert await numbers("q=MARKER-7731") == []  # the sealed content is never searched
-    assert await numbers("deadline=none") == sorted([a, b, c])
+    # Due dates come from tipline.duedates (stored when the tip arrived): make b's
+    # window lie in the past and c's deadlines met.
+    from tipline.duedates.tables import CaseDeadline
+
+    await CaseDeadline.update(
+        {
+            CaseDeadline.start_day: dt.date(2020, 4, 28),
+            CaseDeadline.due_on: dt.date(2020, 4, 29),
+        }
+    ).where(CaseDeadline.tip == await _tip_id(b))
+    await CaseDeadline.update({CaseDeadline.outcome: "met"}).where(
+        CaseDeadline.tip == await _tip_id(c)
+    )
+    assert await numbers("deadline=overdue") == [b]
+    assert await numbers("deadline=ok") == [a]
+    assert await numbers("deadline=none") == [c]
+    rows = {row["ledger_no"]: row for row in (await client.get("/api/v1/cases")).json()}
+    assert rows[b]["next_deadline"]["state"] == "overdue"
+    assert rows[b]["next_deadline"]["due_on"] == "2020-04-29"
+    assert rows[c]["next_deadline"] is None
     assert (await client.get("/api/v1/cases?deadline=soon")).status_code == 400
+    overdue = await client.get("/cases", params={"deadline": "overdue"})
+    assert 'class="deadline status-bad">2020-04-29' in overdue.text
+    assert a not in overdue.text
 
     page = await client.get("/cases", params={"category": "usury", "q": "东村"})
     assert page.status_code == 200
