@@ -48,11 +48,9 @@ Locale = NamedDependency[str]
 LedgerNo = Annotated[str, PathParameter(max_length=16, description="ledger number, 2026-000123")]
 RequestId = Annotated[int, PathParameter(ge=1)]
 
-# The bureau leader (局领导) oversees like the inspector, where the role exists.
-LEADER = Role.__members__.get("leader")
-OVERSEER_ROLES = tuple(role for role in (Role.inspector, LEADER) if role is not None)
-OVERSEERS = requires(*OVERSEER_ROLES)
-LEDGER_READERS = requires(Role.officer, *OVERSEER_ROLES)
+# The bureau leader (局领导) oversees like the inspector.
+OVERSEERS = requires(Role.inspector, Role.leader)
+LEDGER_READERS = requires(Role.officer, Role.inspector, Role.leader)
 OFFICERS = requires(Role.officer)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -98,11 +96,11 @@ class OversightPageController(Controller):
     include_in_schema = False
 
     @get("/", name="oversight")
-    async def show(self, done: FromQuery[str | None] = None) -> Template:
+    async def show(self, locale: Locale, done: FromQuery[str | None] = None) -> Template:
         """Due dates per officer, escalations, every case, and the ledger's verification."""
         return Template(
             "oversight/overview.html",
-            context={"overview": await services.overview(), "done": done},
+            context={"overview": await services.overview(locale), "done": done},
         )
 
     async def _trail_page(
@@ -281,9 +279,9 @@ class OversightApiController(Controller):
     tags = ["oversight"]
 
     @get("/", name="oversight-api")
-    async def show(self) -> OversightOverview:
+    async def show(self, locale: Locale) -> OversightOverview:
         """Due dates per officer, open escalations, every case (metadata), verification."""
-        return await services.overview()
+        return await services.overview(locale)
 
     @get("/cases/{ledger_no:str}", name="oversight-case-api")
     async def trail(self, locale: Locale, ledger_no: LedgerNo) -> CaseTrail:

@@ -41,11 +41,14 @@ from tipline.authorities.tables import Authority, Transfer
 from tipline.cases.lifecycle import ApprovalAction
 from tipline.cases.tables import CaseFile
 from tipline.deadlines.services import WorkingCalendar, load_calendar
+from tipline.duedates import services as duedates
+from tipline.duedates.tables import CaseDeadline
 from tipline.intake import exceptions as intake_errors
 from tipline.intake.services import open_tip_content
 from tipline.intake.tables import Tip
 from tipline.ledger import checkpoints
 from tipline.ledger.services import Actor, append_event, events_for, verify_chain
+from tipline.notifications import services as notifications
 from tipline.orgunits.tables import OrgUnit
 from tipline.oversight.exceptions import (
     AlreadyDecided,
@@ -64,6 +67,7 @@ from tipline.oversight.schemas import (
     CheckpointFacts,
     CountItem,
     DeadlineFacts,
+    DeadlineState,
     EscalationOut,
     ExportRequestOut,
     LedgerRow,
@@ -180,7 +184,7 @@ async def _transfers(tip_ids: Sequence[int]) -> dict[int, list[TransferFacts]]:
     return found
 
 
-def deadline_state(due_on: dt.date, met_on: dt.date | None, today: dt.date) -> str:
+def deadline_state(due_on: dt.date, met_on: dt.date | None, today: dt.date) -> DeadlineState:
     """``met`` (on or before the due day), ``late``, ``open`` (not yet due) or ``overdue``."""
     if met_on is not None:
         return "met" if met_on <= due_on else "late"
@@ -188,8 +192,33 @@ def deadline_state(due_on: dt.date, met_on: dt.date | None, today: dt.date) -> s
 
 
 async def _deadlines(tip_ids: Sequence[int], today: dt.date) -> dict[int, list[DeadlineFacts]]:
-    """Each tip's stored due dates (``tipline.duedates``), in lifecycle order."""
-    return {}
+    """Each tip's stored due dates (``tipline.duedates``), in lifecycle order; a due date
+    made moot (the tip closed, merged or voided before the step was needed) is left out."""
+    found: dict[int, list[DeadlineFacts]] = {}
+    if not tip_ids:
+        return found
+    rows = await CaseDeadline.select(
+        CaseDeadline.tip,
+        CaseDeadline.kind,
+        CaseDeadline.due_on,
+        CaseDeadline.outcome,
+        CaseDeadline.met_at,
+    ).where(CaseDeadline.tip.is_in(list(tip_ids)), CaseDeadline.outcome != "moot")
+    for row in rows:
+        due_on = _as_date(row["due_on"])
+        assert due_on is not None
+        met_on = local_date(row["met_at"]) if row["met_at"] else None
+        found.setdefault(int(row["tip"]), []).append(
+            DeadlineFacts(
+                kind=row["kind"],
+                due_on=due_on,
+                met_on=met_on,
+                state=deadline_state(due_on, met_on, today),
+            )
+        )
+    for facts in found.values():
+        facts.sort(key=lambda fact: (deadline_order(fact.kind), fact.due_on))
+    return found
 
 
 async def ledger_rows(today: dt.date | None = None) -> list[LedgerRow]:
@@ -259,14 +288,31 @@ async def _tip(ledger_no: str) -> dict[str, Any]:
 # --- the inspector -----------------------------------------------------------------------
 
 
-async def officer_counts() -> list[OfficerCounts]:
+async def officer_counts(locale: str, today: dt.date | None = None) -> list[OfficerCounts]:
     """Open due dates per assigned officer: on time, warning, overdue (``tipline.duedates``)."""
-    return []
+    return [
+        OfficerCounts(
+            officer=row.officer_name or translate(locale, "oversight.unassigned"),
+            on_time=row.on_time,
+            warning=row.warning,
+            overdue=row.overdue,
+        )
+        for row in await duedates.officer_counts(today=today)
+    ]
 
 
 async def open_escalations() -> list[EscalationOut]:
     """Breached due dates escalated to the inspector and not yet resolved."""
-    return []
+    return [
+        EscalationOut(
+            ledger_no=row.ledger_no,
+            kind=row.kind,
+            due_on=row.due_on,
+            escalated_at=local_text(row.escalated_at),
+            officer=row.officer_name,
+        )
+        for row in await duedates.open_escalations()
+    ]
 
 
 def _actor_text(locale: str, actor_type: str, actor_id: str | None, names: dict[int, str]) -> str:
@@ -340,7 +386,19 @@ async def add_supervision_note(user: CurrentUser, ledger_no: str, text: str) -> 
 
 
 async def _notify_assigned_officer(tip_id: int, ledger_no: str, seq: int) -> None:
-    """The assigned officer learns that ledger no. X has a supervision note."""
+    """The assigned officer learns that ledger no. X has a supervision note (the note
+    itself stays in the ledger: an inbox or e-mail carries no more than the number)."""
+    case = await CaseFile.select(CaseFile.assigned_officer_id).where(CaseFile.tip == tip_id).first()
+    if case is None or not case["assigned_officer_id"]:
+        return
+    await notifications.notify(
+        [int(case["assigned_officer_id"])],
+        "supervision_note",
+        "oversight.notify.note",
+        {"ledger_no": ledger_no},
+        f"/cases/{ledger_no}",
+        dedupe_key=f"supervision-note:{seq}",
+    )
 
 
 # --- ledger verification -----------------------------------------------------------------
@@ -393,10 +451,10 @@ def verify_job(settings: Settings) -> Any:
     return oversight_verify
 
 
-async def overview(today: dt.date | None = None) -> OversightOverview:
+async def overview(locale: str, today: dt.date | None = None) -> OversightOverview:
     latest = await checkpoints.latest_checkpoint()
     return OversightOverview(
-        officers=await officer_counts(),
+        officers=await officer_counts(locale, today),
         escalations=await open_escalations(),
         cases=await ledger_rows(today),
         verification=await last_verification(),

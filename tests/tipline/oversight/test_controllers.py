@@ -17,9 +17,12 @@ from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
 from tests.conftest import csrf_form, extra_client, sign_in
-from tests.tipline.oversight.support import TIP_TEXT, known_ledger, open_box, submit
+from tests.tipline.oversight.support import CHINA, TIP_TEXT, known_ledger, open_box, submit, tip_id
+from tipline.duedates import services as duedates
+from tipline.duedates.tables import CaseDeadline
 from tipline.ledger.services import verify_chain
 from tipline.ledger.tables import CustodyEvent
+from tipline.notifications.tables import Notification
 from tipline.settings import Settings
 
 Client = AsyncTestClient[Litestar]
@@ -82,7 +85,7 @@ async def test_the_inspector_sees_every_case_and_its_trail_but_no_content(
 async def test_a_supervision_note_is_a_custody_event_shown_on_the_trail(
     client: Client, app: Litestar, settings: Settings
 ) -> None:
-    _officer_client, _officer, ledger = await _officer_with_ledger(app, settings)
+    _officer_client, officer, ledger = await _officer_with_ledger(app, settings)
     inspector = await sign_in(client, "inspector")
     page = f"/oversight/cases/{ledger['b']}"
     posted = await client.post(
@@ -99,6 +102,9 @@ async def test_a_supervision_note_is_a_custody_event_shown_on_the_trail(
     }
     trail = await client.get(page)
     assert "请于本周内催办反馈。" in trail.text and "supervision-note" in trail.text
+    (inbox,) = await Notification.select().where(Notification.account == officer["id"])
+    assert inbox["message_key"] == "oversight.notify.note"
+    assert json.loads(inbox["params"]) == {"ledger_no": ledger["b"]} and "催办" not in str(inbox)
 
     for bad in ("", "   ", "长" * 501):
         refused = await client.post(f"{page}/notes", data=await csrf_form(client, page, text=bad))
@@ -371,6 +377,12 @@ async def test_ledger_verification_is_kept_and_shown(
     body = (await client.get("/api/v1/oversight")).json()
     assert body["verification"]["ok"] is True and body["verification"]["trigger"] == "inspector"
 
+    leader = await extra_client(app)
+    await sign_in(leader, "leader")
+    page = await leader.get("/oversight")
+    assert page.status_code == 200 and "校验通过" in page.text
+    assert (await leader.get("/statistics")).status_code == 200
+
 
 @pytest.mark.parametrize("role", ["township_staff", "county_staff", "admin"])
 async def test_other_roles_get_403_everywhere(
@@ -393,4 +405,89 @@ async def test_other_roles_get_403_everywhere(
     for url in ("/api/v1/oversight/verify", "/api/v1/exports", "/api/v1/exports/1/download"):
         assert (await client.post(url, json={})).status_code == 403, url
     assert await _events("ledger.exported") == []
-    _ = dt
+
+
+async def _make_overdue(ledger_no: str) -> None:
+    """Tip D's due dates as if it had lain untouched since May 2020, then the sweep."""
+    tip = await tip_id(ledger_no)
+    await CaseDeadline.update(
+        {CaseDeadline.start_day: dt.date(2020, 5, 20), CaseDeadline.due_on: dt.date(2020, 5, 21)}
+    ).where(CaseDeadline.tip == tip)
+    await duedates.sweep()
+
+
+async def _deadline_cells(ledger_no: str) -> dict[str, tuple[str, str]]:
+    rows = await CaseDeadline.select().where(CaseDeadline.tip == await tip_id(ledger_no))
+    today = dt.datetime.now(CHINA).date()
+    cells = {}
+    for row in rows:
+        due = row["due_on"]
+        met = row["met_at"].astimezone(CHINA).date() if row["met_at"] else None
+        state = (
+            ("按期" if met <= due else "逾期完成")
+            if met
+            else ("已逾期" if today > due else "未到期")
+        )
+        cells[row["kind"]] = (due.isoformat(), state)
+    return cells
+
+
+async def test_deadlines_per_officer_escalations_and_on_time_rates(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    _officer_client, _officer, ledger = await _officer_with_ledger(app, settings)
+    await _make_overdue(ledger["d"])
+    await sign_in(client, "inspector")
+
+    body = (await client.get("/api/v1/oversight")).json()
+    # A: first reply open; B: first reply and feedback; C: first reply; D (unregistered,
+    # so nobody's): assess, transfer, first reply — all three overdue.
+    assert body["officers"] == [
+        {"officer": "Test officer", "on_time": 4, "warning": 0, "overdue": 0},
+        {"officer": "未分配", "on_time": 0, "warning": 0, "overdue": 3},
+    ]
+    assert sorted((e["ledger_no"], e["kind"]) for e in body["escalations"]) == [
+        (ledger["d"], "assess"),
+        (ledger["d"], "first_reply"),
+        (ledger["d"], "transfer"),
+    ]
+    page = await client.get("/oversight")
+    assert page.text.count(f'<td><a href="/oversight/cases/{ledger["d"]}">') == 4  # 3 + list
+    assert "已逾期" in page.text
+
+    rates = {r["kind"]: r for r in (await client.get("/api/v1/statistics")).json()["on_time"]}
+    assert list(rates) == ["assess", "transfer", "first_reply", "feedback"]
+    assert (rates["assess"]["on_time"], rates["assess"]["late"], rates["assess"]["rate"]) == (
+        3,
+        1,
+        0.75,
+    )
+    assert (rates["transfer"]["on_time"], rates["transfer"]["late"]) == (3, 1)
+    assert (rates["feedback"]["on_time"], rates["feedback"]["late"], rates["feedback"]["rate"]) == (
+        2,
+        0,
+        1.0,
+    )
+    assert (rates["first_reply"]["on_time"], rates["first_reply"]["late"]) == (0, 1)
+
+    sheet = load_workbook(io.BytesIO((await client.get("/oversight/export.xlsx")).content)).active
+    assert sheet is not None
+    rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][10:] == [
+        "研判期限",
+        "研判是否按期",
+        "移送期限",
+        "移送是否按期",
+        "首次答复期限",
+        "首次答复是否按期",
+        "反馈期限",
+        "反馈是否按期",
+    ]
+    for line in rows[1:]:
+        cells = await _deadline_cells(str(line[0]))
+        expected = []
+        for kind in ("assess", "transfer", "first_reply", "feedback"):
+            expected += list(cells.get(kind, ("", "")))
+        assert line[10:] == expected, line[0]
+    assert rows[4][10:14] == ["2020-05-21", "已逾期", "2020-05-21", "已逾期"]
+    assert rows[1][11] == "按期" and rows[2][17] == "未到期"
