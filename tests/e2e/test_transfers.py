@@ -107,7 +107,8 @@ def test_transfer_a_tip_download_its_package_and_record_feedback(
         assert len(pdf.pages) >= 1
     pages = pdf_pages_text(data)
     assert all(ledger_no in text and OFFICER.name in text for text in pages)
-    assert f"MARKER-{marker}" in "".join(pages)
+    whole = "".join(pages)
+    assert f"MARKER-{marker}" in whole and f"SUMMARY-{marker}" in whole and "城关镇" in whole
 
     # The bureau's paper reply: acknowledgement, then feedback.
     card = page.locator(".transfer").filter(has_text=f"测公移〔2026〕{marker}号")

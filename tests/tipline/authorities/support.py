@@ -22,7 +22,9 @@ from tipline.settings import Settings
 TIP_TEXT = "MARKER-4471 村主任纠集人员强占耕地"
 
 
-async def registered_tip(app: Litestar, settings: Settings, officer: dict[str, Any]) -> str:
+async def registered_tip(
+    app: Litestar, settings: Settings, officer: dict[str, Any], content: str = TIP_TEXT
+) -> str:
     """A tip sent through the tip API and registered by ``officer``; its ledger no."""
     from tipline.crypto.services import active_escrow_key
 
@@ -30,7 +32,7 @@ async def registered_tip(app: Litestar, settings: Settings, officer: dict[str, A
         await crypto.init_escrow_key(settings.data_dir / "escrow-test.pem")
     tipster = await extra_client(app)
     response = await tipster.post(
-        "/api/v1/tips", json={"category": "village_bully", "content": TIP_TEXT, "who": "某村主任"}
+        "/api/v1/tips", json={"category": "village_bully", "content": content, "who": "某村主任"}
     )
     assert response.status_code == 201, response.text
     ledger_no: str = response.json()["ledger_no"]

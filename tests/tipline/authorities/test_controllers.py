@@ -289,8 +289,20 @@ async def test_the_pdf_package_is_watermarked_and_its_download_recorded(
     assert event["payload"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert event["payload"]["sealed"] is False and event["actor_id"] == str(officer["id"])
     assert "MARKER" not in json.dumps(event["payload"], ensure_ascii=False)
-    # A long tip runs over several pages, each watermarked.
+    # Nothing of the package stays on the server.
+    for path in settings.data_dir.rglob("*"):
+        if path.is_file():
+            assert b"MARKER-4471" not in path.read_bytes(), path
     assert (await verify_chain()).ok
+
+    # A long tip runs over several pages, each watermarked.
+    long_text = "LONG-MARKER " + "村霸强占集体土地，殴打村民，垄断砂石运输。" * 400
+    long_no = await registered_tip(app, settings, officer, content=long_text)
+    long_id = (await transfer_json(client, long_no, police, "移〔2026〕12号")).json()["id"]
+    long_pdf = await client.get(f"/cases/{long_no}/transfers/{long_id}/package")
+    pages = pdf_pages_text(long_pdf.content)
+    assert len(pages) >= 3
+    assert all(long_no in text and display in text for text in pages)
 
 
 async def test_the_package_needs_the_session_key_and_a_font(
