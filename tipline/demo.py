@@ -185,6 +185,9 @@ async def create_demo(settings: Settings) -> DemoResult:
         from tipline.authorities.demo import demo as authorities_demo
 
         await authorities_demo(settings.county_name)
+        from villageaffairs.campaigns.demo import seed_demo as village_affairs_ii_demo
+
+        await village_affairs_ii_demo(settings)
         escrow = None
         if await crypto.active_escrow_key() is None:
             escrow = await crypto.init_escrow_key(
