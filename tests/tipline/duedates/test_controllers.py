@@ -207,3 +207,36 @@ async def test_deadline_e_mails_name_the_ledger_number_and_nothing_of_the_tip(
             tip["receipt"],
         ):
             assert secret not in text
+
+
+async def test_officer_steps_through_http_meet_their_deadlines(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    from tests.tipline.cases.test_lifecycle import _register
+
+    await sign_in(client, Role.officer)
+    await _open_box(settings)
+    tip = await _submit(app)
+    ledger_no = tip["ledger_no"]
+    row = await Tip.select(Tip.id).where(Tip.ledger_no == ledger_no).first()
+    assert row is not None
+    tip_id = int(row["id"])
+    outcomes = {item.kind: item.outcome for item in await services.deadlines_of(tip_id)}
+    assert outcomes == {"assess": "open", "transfer": "open", "first_reply": "open"}
+    assert (await services.next_deadlines([tip_id]))[tip_id].kind == "assess"
+
+    assert (await _register(client, ledger_no)).status_code == 201
+    assessed = await client.post(
+        f"/api/v1/cases/{ledger_no}/transitions",
+        json={"action": "assess", "reason": "开始研判"},
+    )
+    assert assessed.status_code == 200, assessed.text
+    replied = await client.post(
+        f"/api/v1/cases/{ledger_no}/messages", json={"text": "已收到，正在核实。"}
+    )
+    assert replied.status_code == 201, replied.text
+    assert (await services.sweep()).met == 1
+    outcomes = {item.kind: item.outcome for item in await services.deadlines_of(tip_id)}
+    assert outcomes == {"assess": "met", "transfer": "open", "first_reply": "met"}
+    nxt = (await services.next_deadlines([tip_id]))[tip_id]
+    assert (nxt.kind, nxt.state) == ("transfer", "ok")
