@@ -345,7 +345,7 @@ class TransferPageController(Controller):
         try:
             await work()
         except DomainError as error:
-            if error.status_code >= 500 or error.status_code == 404:
+            if error.status_code >= 500:
                 raise
             return await self._page(request, locale, ledger_no, error=error, **kw)
         return Redirect(f"/cases/{ledger_no}/transfers?done={done}", status_code=HTTP_303_SEE_OTHER)
@@ -533,14 +533,15 @@ class TransferApiController(Controller):
 
     @get("/{transfer_id:int}/package", name="transfer-package-api")
     async def package(
-        self, request: AnyRequest, ledger_no: LedgerNo, transfer_id: TransferId
+        self, request: AnyRequest, locale: Locale, ledger_no: LedgerNo, transfer_id: TransferId
     ) -> Response[bytes]:
-        """The transfer package (PDF, or sealed to the authority's key)."""
+        """The transfer package (PDF, or sealed to the authority's key), in the caller's
+        language; recorded with the file's SHA-256."""
         file = await services.make_package(
             current_user(request),
             await _key(request),
             _settings(request),
-            "zh-CN",
+            locale,
             ledger_no,
             transfer_id,
         )
