@@ -62,7 +62,7 @@ class DashboardPageController(Controller):
     guards = [VIEWERS]
     include_in_schema = False
 
-    @get("/dashboard", name="va-dashboard")
+    @get("/dashboard", name="campaigns-dashboard")
     async def page(
         self, request: Request[Any, Any, Any], locale: Locale, campaign_id: CampaignId = None
     ) -> Template:
@@ -85,7 +85,7 @@ class DashboardPageController(Controller):
             },
         )
 
-    @get("/dashboard.xlsx", name="va-dashboard-xlsx")
+    @get("/dashboard.xlsx", name="campaigns-dashboard-xlsx")
     async def export(
         self, request: Request[Any, Any, Any], locale: Locale, campaign_id: CampaignId = None
     ) -> Response[bytes]:
@@ -98,7 +98,7 @@ class DashboardPageController(Controller):
             },
         )
 
-    @get("/dashboard/tasks/{task_id:int}/townships/{township_id:int}", name="va-drill-down")
+    @get("/dashboard/tasks/{task_id:int}/townships/{township_id:int}", name="campaigns-drill-down")
     async def drill(
         self, request: Request[Any, Any, Any], task_id: Id, township_id: Id
     ) -> Template:
@@ -106,7 +106,7 @@ class DashboardPageController(Controller):
         detail = await services.drill_down(current_user(request), task_id, township_id)
         return Template("campaigns/drill_down.html", context={"detail": detail})
 
-    @get("/campaigns/villages", name="va-villages")
+    @get("/campaigns/villages", name="campaigns-villages")
     async def villages(self, request: Request[Any, Any, Any]) -> Template:
         """The villages the account works on, with links to each register."""
         units = await list_visible_units(current_user(request))
@@ -118,7 +118,7 @@ class DashboardPageController(Controller):
             },
         )
 
-    @get("/campaigns/villages/{village_id:int}", name="va-village")
+    @get("/campaigns/villages/{village_id:int}", name="campaigns-village")
     async def village(self, request: Request[Any, Any, Any], village_id: Id) -> Template:
         """One village: each campaign task's derived status, and its registers."""
         village = await require_village(current_user(request), village_id)
@@ -133,14 +133,14 @@ class DashboardApiController(Controller):
     guards = [VIEWERS]
     tags = ["villageaffairs"]
 
-    @get("/", name="va-dashboard-api")
+    @get("/", name="campaigns-dashboard-api")
     async def matrix(
         self, request: Request[Any, Any, Any], campaign_id: CampaignId = None, today: Today = None
     ) -> Dashboard:
         """The task × township matrix (a township's staff: their own row only)."""
         return await _board(request, campaign_id, today)
 
-    @get("/tasks/{task_id:int}/townships/{township_id:int}", name="va-drill-down-api")
+    @get("/tasks/{task_id:int}/townships/{township_id:int}", name="campaigns-drill-down-api")
     async def drill(
         self, request: Request[Any, Any, Any], task_id: Id, township_id: Id, today: Today = None
     ) -> DrillDown:
