@@ -491,3 +491,25 @@ async def test_deadlines_per_officer_escalations_and_on_time_rates(
         assert line[10:] == expected, line[0]
     assert rows[4][10:14] == ["2020-05-21", "已逾期", "2020-05-21", "已逾期"]
     assert rows[1][11] == "按期" and rows[2][17] == "未到期"
+
+
+async def test_a_tip_not_sealed_to_the_requester_stops_the_export_and_spends_nothing(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    earlier = await extra_client(app)
+    await sign_in(earlier, "officer")
+    await open_box(settings)
+    number = await submit(app)
+    await sign_in(client, "officer")  # designated after the tip arrived: not a recipient
+    asked = await client.post("/api/v1/exports", json={"ledger_nos": number, "reason": "核查"})
+    request_id = asked.json()["id"]
+    decided = await earlier.post(
+        f"/api/v1/exports/{request_id}/decision", json={"approve": True, "reason": "同意"}
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "approved"
+    refused = await client.post(f"/api/v1/exports/{request_id}/download")
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "oversight.error.not_a_recipient"
+    assert (await client.get("/api/v1/exports")).json()[0]["status"] == "approved"
+    assert await _events("ledger.content_exported") == []
+    assert await _events("tip.content_exported") == []
