@@ -123,11 +123,12 @@ def _tip_from_body(data: HotlineTipBody) -> TipInput:
 
 
 async def _form_page(
-    form: dict[str, str], *, error: str | None = None, status_code: int = 200
+    form: dict[str, str], *, error: str | None = None, status_code: int = 200, closed: bool = False
 ) -> Template:
     return Template(
         "hotline/new.html",
         context={
+            "closed": closed,
             "channels": CHANNELS,
             "categories": CATEGORIES,
             "places": await intake.place_choices(),
@@ -147,8 +148,11 @@ class HotlinePagesController(Controller):
 
     @get("/", name="hotline-new")
     async def new_form(self, channel: FromQuery[str | None] = None) -> Template:
-        await intake.new_tip_form()  # 503 while tips cannot be sealed
-        return await _form_page({"channel": channel if channel in CHANNELS else "phone"})
+        """The form; while tips cannot be sealed (no escrow key yet) it says so instead."""
+        return await _form_page(
+            {"channel": channel if channel in CHANNELS else "phone"},
+            closed=not await intake.tip_box_is_open(),
+        )
 
     @post(
         "/",

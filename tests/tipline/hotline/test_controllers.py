@@ -416,3 +416,20 @@ async def test_english_pages(client: Client, app: Litestar, settings: Settings) 
     caller.cookies.set("lang", "en")
     transcript = await caller.get("/tip/mailbox/transcript")
     assert "Officer&#39;s transcript (not written by you)" in transcript.text
+
+
+async def test_without_an_escrow_key_the_form_says_so_and_nothing_is_stored(
+    client: Client, settings: Settings
+) -> None:
+    await sign_in(client, "officer")
+    page = await client.get("/cases/new")
+    assert page.status_code == 200 and "托管密钥尚未生成" in page.text
+    assert 'action="/cases/new"' not in page.text
+    refused = await _enter(client)
+    assert refused.status_code == 503
+    api = await client.post(
+        "/api/v1/cases/intake",
+        json={"channel": "phone", "category": "gang_crime", "content": TRANSCRIPT},
+    )
+    assert api.status_code == 503 and api.json()["error"] == "intake.error.tip_box_closed"
+    assert await Tip.count() == 0
