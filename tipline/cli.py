@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tipline.crypto import commands as crypto_commands
     from tipline.ledger import commands as ledger_commands
     from tipline.orgunits import commands as orgunits_commands
+    from tipline.reliability import commands as reliability_commands
 
     parser = argparse.ArgumentParser(
         prog="tipline",
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     orgunits_commands.register(commands)
     ledger_commands.register(commands)
     crypto_commands.register(commands)
+    reliability_commands.register(commands)
     authorities_commands.register(commands)
     return parser
 

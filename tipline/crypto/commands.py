@@ -107,3 +107,6 @@ def register(commands: Any) -> None:
     escrow.set_defaults(handler=_escrow_init)
     status = sub.add_parser("status", help="show the escrow key fingerprint and officer keys")
     status.set_defaults(handler=_status)
+    from tipline.reliability.commands import register_keys
+
+    register_keys(sub)
