@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import sqlite3
 from typing import Any
 
 import msgspec
@@ -81,6 +82,14 @@ from tipline.web.i18n import translate
 
 CHINA = intake.CHINA
 REPLY_PATH = "/authority-reply/"
+
+
+def _is_unique_violation(error: BaseException) -> bool:
+    """A unique index refused the row: two officers (or two admins) raced past the check.
+    On SQLite writers are serialized, so only PostgreSQL gets here in practice."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return "UNIQUE" in str(error)
+    return type(error).__name__ == "UniqueViolationError"
 
 
 def china_today(now: dt.datetime | None = None) -> dt.date:
@@ -156,6 +165,16 @@ async def _name_taken(name: str, except_id: int | None = None) -> bool:
 async def create_authority(actor: Actor, data: AuthorityIn) -> AuthorityOut:
     """Register an authority (recorded as ``authority.registered``)."""
     values = _authority_values(data)
+    try:
+        authority_id = await _create_authority(actor, values)
+    except Exception as error:
+        if _is_unique_violation(error):
+            raise DuplicateAuthority(name=values["name"]) from None
+        raise
+    return await get_authority(authority_id)
+
+
+async def _create_authority(actor: Actor, values: dict[Any, Any]) -> int:
     async with db.write_transaction():
         if await _name_taken(values["name"]):
             raise DuplicateAuthority(name=values["name"])
@@ -173,7 +192,7 @@ async def create_authority(actor: Actor, data: AuthorityIn) -> AuthorityOut:
                 "active": values["active"],
             },
         )
-    return await get_authority(authority_id)
+    return authority_id
 
 
 async def update_authority(actor: Actor, authority_id: int, data: AuthorityIn) -> AuthorityOut:
@@ -310,7 +329,23 @@ async def transfer(
     if data.transferred_on > today:
         raise BadDate()
     tip = await _tip(ledger_no)
-    tip_id = int(tip["id"])
+    try:
+        transfer_id = await _transfer(user, int(tip["id"]), data, document_no)
+    except Exception as error:
+        if _is_unique_violation(error):
+            name = (
+                await Authority.select(Authority.name)
+                .where(Authority.id == data.authority_id)
+                .first()
+            )
+            raise DuplicateDocumentNo(
+                document_no=document_no, authority=name["name"] if name else ""
+            ) from None
+        raise
+    return await get_transfer(ledger_no, transfer_id)
+
+
+async def _transfer(user: CurrentUser, tip_id: int, data: TransferIn, document_no: str) -> int:
     async with db.write_transaction():
         authority = await Authority.select().where(Authority.id == data.authority_id).first()
         if authority is None:
@@ -359,7 +394,7 @@ async def transfer(
         )
         assert event is not None
         await Transfer.update({Transfer.event_seq: event["seq"]}).where(Transfer.id == transfer_id)
-    return await get_transfer(ledger_no, transfer_id)
+    return transfer_id
 
 
 async def _transfer_row(transfer_id: int) -> dict[str, Any]:

@@ -221,6 +221,41 @@ async def test_a_document_number_is_unique_per_authority(
     assert len(await Transfer.select()) == 2
 
 
+async def test_two_officers_racing_for_one_document_number_get_one_transfer(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    """The unique index decides when both pass the check at once (PostgreSQL)."""
+    import asyncio
+
+    from tipline.auth import CurrentUser, Role
+    from tipline.authorities.exceptions import DuplicateDocumentNo
+    from tipline.authorities.schemas import TransferIn, TransferMethod
+
+    officer = await sign_in(client, "officer")
+    tips = [await registered_tip(app, settings, officer) for _ in range(2)]
+    police = await authority()
+    user = CurrentUser(officer["id"], officer["username"], "x", Role.officer, 1, "", 0, True)
+    data = TransferIn(
+        authority_id=police,
+        transferred_on=services.china_today(),
+        document_no="移〔2026〕99号",
+        method=TransferMethod.hand_delivery,
+    )
+    results = await asyncio.gather(
+        *(services.transfer(user, ledger_no, data) for ledger_no in tips),
+        return_exceptions=True,
+    )
+    assert sorted(type(result).__name__ for result in results) == [
+        "DuplicateDocumentNo",
+        "TransferOut",
+    ], results
+    refused = next(r for r in results if isinstance(r, DuplicateDocumentNo))
+    assert refused.values["authority"] == "示范县公安局"
+    assert len(await Transfer.select()) == 1
+    assert len(await _events("tip.transferred")) == 1
+    assert sorted([await _status(no) for no in tips]) == ["registered", "transferred"]
+
+
 async def test_a_voided_or_closed_tip_cannot_be_transferred(
     client: Client, app: Litestar, settings: Settings
 ) -> None:
