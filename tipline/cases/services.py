@@ -1036,9 +1036,12 @@ _HIDDEN_DETAILS = frozenset({"ledger_no", "reason"})
 
 
 def _detail_text(value: Any) -> str:
+    """A payload value for the page: hashes and fingerprints cut to 16 characters (the
+    full values stay in the ledger and its JSON)."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value)
-    return "" if value is None else str(value)
+        return ", ".join(_detail_text(item) for item in value)
+    text = "" if value is None else str(value)
+    return text[:16] + "…" if len(text) > 40 and " " not in text else text
 
 
 async def timeline(tip_id: int) -> list[TimelineEntry]:
