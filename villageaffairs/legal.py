@@ -33,9 +33,11 @@ class LegalBasis(msgspec.Struct, frozen=True):
     article: str
 
     def render(self, locale: str) -> str:
-        return translate(
-            locale, f"villageaffairs.law.{self.law}", version=self.version, article=self.article
-        )
+        """The citation in ``locale``. ``law`` is a short name of the shared catalogue
+        (``villageaffairs.law.<law>``) or, when it contains a dot, a full message key of
+        the package that cites it (e.g. ``supervision.law.guidance_2017``)."""
+        key = self.law if "." in self.law else f"villageaffairs.law.{self.law}"
+        return translate(locale, key, version=self.version, article=self.article)
 
 
 # The Organic Law of Villagers' Committees (村民委员会组织法), 2010 revision as amended 2018.

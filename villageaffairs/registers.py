@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from villageaffairs.appraisals import controllers as appraisals_controllers
+from villageaffairs.committees import controllers as committees_controllers
+from villageaffairs.elections import controllers as elections_controllers
+from villageaffairs.overview import controllers as overview_controllers
 from villageaffairs.reports import controllers as reports_controllers
+from villageaffairs.reviews import controllers as reviews_controllers
 
 route_handlers: list[Any] = [
     *reports_controllers.route_handlers,
+    *overview_controllers.route_handlers,
+    *committees_controllers.route_handlers,
+    *elections_controllers.route_handlers,
+    *reviews_controllers.route_handlers,
+    *appraisals_controllers.route_handlers,
 ]

@@ -26,7 +26,11 @@ def seats_in_range(seats: int) -> list[RuleFailure]:
     """
     if MIN_SEATS <= seats <= MAX_SEATS:
         return []
-    return [RuleFailure("seats_in_range", "committees.rules.seats_in_range", vcol("6"), {"seats": seats})]
+    return [
+        RuleFailure(
+            "seats_in_range", "committees.rules.seats_in_range", vcol("6"), {"seats": seats}
+        )
+    ]
 
 
 def members_within_seats(members: int, seats: int) -> list[RuleFailure]:
@@ -135,5 +139,7 @@ def waiver_allowed(remaining_members: int, decision_ref: str) -> list[RuleFailur
             )
         )
     if not decision_ref.strip():
-        failures.append(RuleFailure("waiver_decision", "committees.rules.waiver_decision", vcol("19")))
+        failures.append(
+            RuleFailure("waiver_decision", "committees.rules.waiver_decision", vcol("19"))
+        )
     return failures

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from tipline import db
 from tipline.auth import CurrentUser
 from tipline.ledger.services import Actor, append_event
@@ -505,3 +507,88 @@ async def villages_of(user: CurrentUser, township_id: int | None = None) -> list
     if township_id is not None:
         query = query.where(OrgUnit.parent == township_id)
     return list(await query.order_by(OrgUnit.code))
+
+
+class VillageRow(msgspec.Struct, frozen=True):
+    village_id: int
+    code: str
+    name: str
+    township_id: int
+    township: str
+    committee_id: int | None
+    seats: int
+    members: int
+    women: int
+    open_vacancies: int
+    problems: list[str]
+
+
+async def register_rows(
+    user: CurrentUser, township_id: int | None = None, on: dt.date | None = None
+) -> list[VillageRow]:
+    """One row per visible village: its committee's size, women, open vacancies and the
+    composition rules it fails now (bulk queries: a county has hundreds of villages)."""
+    day = _today(on)
+    villages = await villages_of(user, township_id)
+    ids = [v["id"] for v in villages]
+    committees_by_village: dict[int, dict[str, Any]] = {}
+    if ids:
+        rows = (
+            await VillageCommittee.select()
+            .where(
+                VillageCommittee.village.is_in(ids)
+                & (VillageCommittee.term_start <= day)
+                & (VillageCommittee.term_end > day)
+            )
+            .order_by(VillageCommittee.term_start)
+        )
+        committees_by_village = {row["village"]: row for row in rows}
+    committee_ids = [row["id"] for row in committees_by_village.values()]
+    sitting: dict[int, list[dict[str, Any]]] = {}
+    open_count: dict[int, int] = {}
+    if committee_ids:
+        members = await Membership.select(
+            Membership.committee, Membership.post, Membership.person.gender.as_alias("gender")
+        ).where(
+            Membership.committee.is_in(committee_ids)
+            & (Membership.start <= day)
+            & (Membership.end.is_null() | (Membership.end > day))
+        )
+        for m in members:
+            sitting.setdefault(m["committee"], []).append(m)
+        for v in await Vacancy.select(Vacancy.committee).where(
+            Vacancy.committee.is_in(committee_ids)
+            & Vacancy.status.is_in(
+                [VacancyStatus.open.value, VacancyStatus.by_election_planned.value]
+            )
+        ):
+            open_count[v["committee"]] = open_count.get(v["committee"], 0) + 1
+    result = []
+    for v in villages:
+        committee = committees_by_village.get(v["id"])
+        members_here = sitting.get(committee["id"], []) if committee else []
+        problems: list[str] = []
+        if committee:
+            problems = [
+                f.rule
+                for f in [
+                    *rules.seats_in_range(committee["seats"]),
+                    *rules.has_woman([m["gender"] for m in members_here]),
+                ]
+            ]
+        result.append(
+            VillageRow(
+                village_id=v["id"],
+                code=v["code"],
+                name=v["name"],
+                township_id=v["parent"],
+                township=v["township"] or "",
+                committee_id=committee["id"] if committee else None,
+                seats=committee["seats"] if committee else 0,
+                members=len(members_here),
+                women=sum(1 for m in members_here if m["gender"] == Gender.female),
+                open_vacancies=open_count.get(committee["id"], 0) if committee else 0,
+                problems=problems,
+            )
+        )
+    return result

@@ -59,7 +59,7 @@ class ReportPageController(Controller):
     guards = [VILLAGE_STAFF]
     include_in_schema = False
 
-    @get("/", name="va-reports-queue")
+    @get("/", name="reports-reports-queue")
     async def queue_page(
         self,
         request: AnyRequest,
@@ -78,7 +78,7 @@ class ReportPageController(Controller):
             },
         )
 
-    @post("/new", name="va-reports-new")
+    @post("/new", name="reports-reports-new")
     async def new(self, request: AnyRequest, data: URLEncodedBody[NewReportForm]) -> Redirect:
         report = await services.create_report(
             current_user(request), data.kind, data.village_id, data.subject_id
@@ -88,7 +88,7 @@ class ReportPageController(Controller):
             status_code=HTTP_303_SEE_OTHER,
         )
 
-    @post("/{report_id:int}/{step:str}", name="va-reports-step")
+    @post("/{report_id:int}/{step:str}", name="reports-reports-step")
     async def step(
         self,
         request: AnyRequest,
@@ -110,7 +110,7 @@ class ReportApiController(Controller):
     guards = [VILLAGE_STAFF]
     tags = ["villageaffairs"]
 
-    @get("/", name="va-reports-api-queue")
+    @get("/", name="reports-reports-api-queue")
     async def list_queue(
         self,
         request: AnyRequest,
@@ -120,35 +120,35 @@ class ReportApiController(Controller):
         """Reports waiting at the caller's level (or of one ``status``) in visible villages."""
         return await services.queue(current_user(request), status, kind)
 
-    @post("/", name="va-reports-api-create", status_code=201)
+    @post("/", name="reports-reports-api-create", status_code=201)
     async def create(self, request: AnyRequest, data: JSONBody[NewReportIn]) -> ReportOut:
         return await services.create_report(
             current_user(request), data.kind, data.village_id, data.subject_id
         )
 
-    @get("/{report_id:int}", name="va-reports-api-get")
+    @get("/{report_id:int}", name="reports-reports-api-get")
     async def get_one(self, request: AnyRequest, report_id: ReportId) -> ReportOut:
         return await services.get_report(current_user(request), report_id)
 
-    @post("/{report_id:int}/submit", name="va-reports-api-submit", status_code=200)
+    @post("/{report_id:int}/submit", name="reports-reports-api-submit", status_code=200)
     async def submit(self, request: AnyRequest, report_id: ReportId) -> ReportOut:
         return await services.submit(current_user(request), report_id)
 
-    @post("/{report_id:int}/approve", name="va-reports-api-approve", status_code=200)
+    @post("/{report_id:int}/approve", name="reports-reports-api-approve", status_code=200)
     async def approve(self, request: AnyRequest, report_id: ReportId) -> ReportOut:
         return await services.approve(current_user(request), report_id)
 
-    @post("/{report_id:int}/accept", name="va-reports-api-accept", status_code=200)
+    @post("/{report_id:int}/accept", name="reports-reports-api-accept", status_code=200)
     async def accept(self, request: AnyRequest, report_id: ReportId) -> ReportOut:
         return await services.accept(current_user(request), report_id)
 
-    @post("/{report_id:int}/return", name="va-reports-api-return", status_code=200)
+    @post("/{report_id:int}/return", name="reports-reports-api-return", status_code=200)
     async def return_(
         self, request: AnyRequest, report_id: ReportId, data: JSONBody[ReasonIn]
     ) -> ReportOut:
         return await services.return_report(current_user(request), report_id, data.reason)
 
-    @post("/{report_id:int}/new-version", name="va-reports-api-new-version", status_code=201)
+    @post("/{report_id:int}/new-version", name="reports-reports-api-new-version", status_code=201)
     async def new_version(
         self, request: AnyRequest, report_id: ReportId, data: JSONBody[ReasonIn]
     ) -> ReportOut:

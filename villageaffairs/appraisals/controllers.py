@@ -1,0 +1,202 @@
+"""Democratic appraisal pages for township staff, the register's Excel export, and
+the JSON mirror under ``/api/v1/villageaffairs/appraisals``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody, PathParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from tipline.auth import current_user
+from tipline.web.i18n import translate
+from tipline.web.templating import request_locale
+from villageaffairs.appraisals import services
+from villageaffairs.appraisals.schemas import ResultsIn, RoundIn, RoundOut, VoteIn
+from villageaffairs.appraisals.tables import RoundStatus
+from villageaffairs.committees import services as committees
+from villageaffairs.legal import province_profile
+from villageaffairs.reports import services as reports
+from villageaffairs.web import (
+    API_HANDLERS,
+    PAGE_HANDLERS,
+    VILLAGE_STAFF,
+    AnyRequest,
+    read_form,
+    workbook,
+    xlsx_response,
+)
+
+Id = Annotated[int, PathParameter(ge=1)]
+PAGE = "/villageaffairs/appraisals"
+
+
+class AppraisalPageController(Controller):
+    path = PAGE
+    guards = [VILLAGE_STAFF]
+    include_in_schema = False
+    exception_handlers = PAGE_HANDLERS
+
+    @get("/", name="appraisals-appraisals")
+    async def list_page(self, request: AnyRequest) -> Template:
+        items = await services.list_rounds(current_user(request))
+        return Template("villageaffairs/appraisals/list.html", context={"items": items})
+
+    @get("/export.xlsx", name="appraisals-appraisals-export")
+    async def export(self, request: AnyRequest) -> Response[bytes]:
+        """The appraisal register: one row per cadre per round."""
+        user = current_user(request)
+        locale = request_locale(request)
+
+        def t(key: str) -> str:
+            return translate(locale, key)
+
+        rows: list[list[Any]] = []
+        for summary in await services.list_rounds(user):
+            r = await services.get_round(user, summary.id)
+            for v in r.votes:
+                rows.append(
+                    [
+                        r.village_name,
+                        r.year,
+                        t(f"appraisals.kind.{r.kind.value}"),
+                        t(f"appraisals.forum.{r.forum.value}"),
+                        r.participants,
+                        r.held_on,
+                        v.name,
+                        t(f"committees.post.{v.post}"),
+                        v.competent,
+                        v.basically_competent,
+                        v.not_competent,
+                        t(f"appraisals.verdict.{v.verdict}"),
+                        t("appraisals.yes") if v.gang_involvement else t("appraisals.no"),
+                        t("appraisals.yes") if v.law_discipline_violation else t("appraisals.no"),
+                        t("appraisals.yes") if v.office_ended else t("appraisals.no"),
+                        r.published_on,
+                    ]
+                )
+        header = [
+            t("villageaffairs.common.village"),
+            t("appraisals.col.year"),
+            t("appraisals.col.kind"),
+            t("appraisals.col.forum"),
+            t("appraisals.col.participants"),
+            t("appraisals.col.held_on"),
+            t("appraisals.col.cadre"),
+            t("committees.col.post"),
+            t("appraisals.col.competent"),
+            t("appraisals.col.basically_competent"),
+            t("appraisals.col.not_competent"),
+            t("appraisals.col.verdict"),
+            t("appraisals.col.gang"),
+            t("appraisals.col.law"),
+            t("appraisals.col.office_ended"),
+            t("appraisals.status.published"),
+        ]
+        return xlsx_response("appraisals.xlsx", workbook(t("appraisals.title"), header, rows))
+
+    @post("/", name="appraisals-appraisals-create")
+    async def create(self, request: AnyRequest) -> Redirect:
+        form = await read_form(request)
+        created = await services.create_round(
+            current_user(request),
+            form.integer("village_id"),
+            form.integer("year"),
+            form.text("kind", 16),
+            form.text("forum", 32),
+            form.integer("participants"),
+            form.date("held_on"),
+            form.text("host", 100),
+        )
+        return Redirect(f"{PAGE}/{created.id}", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/{round_id:int}", name="appraisals-appraisal")
+    async def detail(self, request: AnyRequest, round_id: Id) -> Template:
+        user = current_user(request)
+        r = await services.get_round(user, round_id)
+        report = await reports.latest_for_subject(services.KIND, round_id)
+        members = (
+            await committees.current_members(r.village_id, r.held_on)
+            if r.status is RoundStatus.draft
+            else []
+        )
+        return Template(
+            "villageaffairs/appraisals/detail.html",
+            context={
+                "r": r,
+                "members": members,
+                "profile": province_profile(r.province),
+                "report_view": await reports.report_view(user, report),
+                "report_next": f"{PAGE}/{round_id}",
+            },
+        )
+
+    @post("/{round_id:int}/results", name="appraisals-appraisal-results")
+    async def results(self, request: AnyRequest, round_id: Id) -> Redirect:
+        form = await read_form(request)
+        votes = []
+        for raw in form.all("membership_id"):
+            if not raw.isdigit():
+                continue
+            mid = int(raw)
+            votes.append(
+                VoteIn(
+                    membership_id=mid,
+                    competent=form.integer(f"competent_{mid}", 0),
+                    basically_competent=form.integer(f"basic_{mid}", 0),
+                    not_competent=form.integer(f"unfit_{mid}", 0),
+                    gang_involvement=form.flag(f"gang_{mid}"),
+                    law_discipline_violation=form.flag(f"law_{mid}"),
+                )
+            )
+        await services.record_results(current_user(request), round_id, votes)
+        return Redirect(f"{PAGE}/{round_id}", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/{round_id:int}/publish", name="appraisals-appraisal-publish")
+    async def publish(self, request: AnyRequest, round_id: Id) -> Redirect:
+        await services.publish(current_user(request), round_id)
+        return Redirect(f"{PAGE}/{round_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+class AppraisalApiController(Controller):
+    path = "/api/v1/villageaffairs/appraisals"
+    guards = [VILLAGE_STAFF]
+    tags = ["villageaffairs"]
+    exception_handlers = API_HANDLERS
+
+    @get("/", name="appraisals-api-appraisals")
+    async def list_all(self, request: AnyRequest) -> list[RoundOut]:
+        return await services.list_rounds(current_user(request))
+
+    @post("/", name="appraisals-api-appraisal-create", status_code=201)
+    async def create(self, request: AnyRequest, data: JSONBody[RoundIn]) -> RoundOut:
+        return await services.create_round(
+            current_user(request),
+            data.village_id,
+            data.year,
+            data.kind.value,
+            data.forum.value,
+            data.participants,
+            data.held_on,
+            data.host,
+        )
+
+    @get("/{round_id:int}", name="appraisals-api-appraisal")
+    async def get_one(self, request: AnyRequest, round_id: Id) -> RoundOut:
+        return await services.get_round(current_user(request), round_id)
+
+    @post("/{round_id:int}/results", name="appraisals-api-appraisal-results", status_code=200)
+    async def results(
+        self, request: AnyRequest, round_id: Id, data: JSONBody[ResultsIn]
+    ) -> RoundOut:
+        """Votes per cadre; verdicts are computed and a second "not competent" ends the office."""
+        return await services.record_results(current_user(request), round_id, data.votes)
+
+    @post("/{round_id:int}/publish", name="appraisals-api-appraisal-publish", status_code=200)
+    async def publish(self, request: AnyRequest, round_id: Id) -> RoundOut:
+        return await services.publish(current_user(request), round_id)
+
+
+route_handlers = [AppraisalPageController, AppraisalApiController]

@@ -1,0 +1,135 @@
+"""The village-affairs hub (``/villageaffairs/registers``), the county overview per
+process, the committee and vacancy registers in Excel, and their JSON mirror."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.params import Parameter
+from litestar.response import Template
+
+from tipline.auth import current_user
+from tipline.web.i18n import translate
+from tipline.web.templating import request_locale
+from villageaffairs.committees import services as committees
+from villageaffairs.overview import services
+from villageaffairs.web import VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
+
+
+class OverviewPageController(Controller):
+    path = "/villageaffairs"
+    guards = [VILLAGE_STAFF]
+    include_in_schema = False
+
+    @get("/registers", name="overview-registers")
+    async def registers(
+        self,
+        request: AnyRequest,
+        township: Annotated[int | None, Parameter(required=False, ge=1)] = None,
+    ) -> Template:
+        user = current_user(request)
+        rows = await committees.register_rows(user, township)
+        return Template(
+            "villageaffairs/overview/registers.html",
+            context={"rows": rows, "township": township},
+        )
+
+    @get("/overview", name="overview-overview")
+    async def overview(self, request: AnyRequest) -> Template:
+        lines = await services.overview(current_user(request))
+        return Template("villageaffairs/overview/overview.html", context={"lines": lines})
+
+    @get("/registers/committees.xlsx", name="overview-committees-export")
+    async def export_committees(self, request: AnyRequest) -> Response[bytes]:
+        """The committee register: one row per sitting member of each visible village."""
+        user = current_user(request)
+        locale = request_locale(request)
+
+        def t(key: str) -> str:
+            return translate(locale, key)
+
+        out: list[list[Any]] = []
+        for row in await committees.register_rows(user):
+            view = await committees.committee_view(user, row.village_id)
+            if view.committee is None:
+                out.append([row.township, row.name, "", "", "", "", "", ""])
+                continue
+            for m in view.members:
+                out.append(
+                    [
+                        row.township,
+                        row.name,
+                        view.committee.term_start,
+                        view.committee.term_end,
+                        view.committee.seats,
+                        m.name,
+                        t(f"people.gender.{m.gender.value}"),
+                        t(f"committees.post.{m.post.value}"),
+                    ]
+                )
+        header = [
+            t("villageaffairs.common.township"),
+            t("villageaffairs.common.village"),
+            t("committees.term_start"),
+            t("committees.term_end"),
+            t("committees.seats"),
+            t("people.col.name"),
+            t("people.col.gender"),
+            t("committees.col.post"),
+        ]
+        return xlsx_response("committees.xlsx", workbook(t("committees.title"), header, out))
+
+    @get("/registers/vacancies.xlsx", name="overview-vacancies-export")
+    async def export_vacancies(self, request: AnyRequest) -> Response[bytes]:
+        user = current_user(request)
+        locale = request_locale(request)
+
+        def t(key: str) -> str:
+            return translate(locale, key)
+
+        names = {
+            row.village_id: (row.township, row.name) for row in await committees.register_rows(user)
+        }
+        out = [
+            [
+                *names.get(v.village_id, ("", "")),
+                t(f"committees.post.{v.post.value}"),
+                v.opened_on,
+                v.cause_name,
+                t(f"committees.end_reason.{v.cause_reason}") if v.cause_reason else "",
+                t(f"committees.vacancy.status.{v.status.value}"),
+                v.closed_on,
+                v.note,
+            ]
+            for v in await committees.visible_vacancies(user)
+        ]
+        header = [
+            t("villageaffairs.common.township"),
+            t("villageaffairs.common.village"),
+            t("committees.col.post"),
+            t("committees.vacancy.opened_on"),
+            t("people.col.name"),
+            t("committees.vacancy.cause"),
+            t("villageaffairs.common.status"),
+            t("villageaffairs.common.date"),
+            t("committees.vacancy.decision_ref"),
+        ]
+        return xlsx_response(
+            "vacancies.xlsx", workbook(t("committees.vacancies.title"), header, out)
+        )
+
+
+class OverviewApiController(Controller):
+    path = "/api/v1/villageaffairs/overview"
+    guards = [VILLAGE_STAFF]
+    tags = ["villageaffairs"]
+
+    @get("/", name="overview-api-overview")
+    async def overview(self, request: AnyRequest) -> list[services.TownshipLine]:
+        """Per township: committees, composition problems, vacancies and each process's
+        progress (under way, filed/signed off/published, accepted by the county)."""
+        return await services.overview(current_user(request))
+
+
+route_handlers = [OverviewPageController, OverviewApiController]

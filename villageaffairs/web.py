@@ -1,0 +1,152 @@
+"""What the village-affairs pages share: the guard, form parsing, the problems page
+for refused forms, the JSON answer listing failed legal checks, Excel downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.response import Template
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from tipline.auth import Role, requires
+from tipline.errors import DomainError, Invalid
+from tipline.web.i18n import translate
+from tipline.web.templating import request_locale
+from villageaffairs.legal import RulesViolated, failures_out
+
+AnyRequest = Request[Any, Any, Any]
+VILLAGE_STAFF = requires(Role.township_staff, Role.county_staff, Role.admin)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BadField(Invalid):
+    """A form field is missing or not of its kind (a number, a date)."""
+
+    message_key = "villageaffairs.error.field"
+
+
+class Form:
+    """A posted form's fields, read with the checks each kind of field needs."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+    def text(self, name: str, max_length: int = 200, required: bool = False) -> str:
+        value = str(self.data.get(name) or "").strip()[:max_length]
+        if required and not value:
+            raise BadField(field=name)
+        return value
+
+    def integer(self, name: str, default: int | None = None) -> int:
+        raw = str(self.data.get(name) or "").strip()
+        if not raw and default is not None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise BadField(field=name) from None
+
+    def date(self, name: str, default: dt.date | None = None) -> dt.date:
+        raw = str(self.data.get(name) or "").strip()
+        if not raw and default is not None:
+            return default
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise BadField(field=name) from None
+
+    def flag(self, name: str) -> bool:
+        return str(self.data.get(name) or "") in ("1", "on", "true", "yes")
+
+    def all(self, name: str) -> list[str]:
+        getall = getattr(self.data, "getall", None)
+        values = getall(name, []) if getall else [self.data.get(name)]
+        return [str(v) for v in values if v not in (None, "")]
+
+
+async def read_form(request: AnyRequest) -> Form:
+    return Form(await request.form())
+
+
+def _back(path: str) -> str:
+    parent = path.rstrip("/").rsplit("/", 1)[0]
+    return parent if parent.startswith("/villageaffairs") else "/villageaffairs/registers"
+
+
+def problems_page(request: AnyRequest, exc: DomainError) -> Response[Any]:
+    """A refused form: every reason in the user's language, each rule with its article."""
+    locale = request_locale(request)
+    if isinstance(exc, RulesViolated):
+        messages = exc.messages(locale)
+    else:
+        messages = [translate(locale, exc.key, **exc.values)]
+    return Template(
+        "villageaffairs/problems.html",
+        context={
+            "title": translate(locale, exc.key, **exc.values)
+            if isinstance(exc, RulesViolated)
+            else translate(locale, "villageaffairs.common.problems"),
+            "messages": messages,
+            "back": _back(request.url.path),
+        },
+        status_code=exc.status_code,
+        media_type=MediaType.HTML,
+    )
+
+
+def api_problems(request: AnyRequest, exc: DomainError) -> Response[Any]:
+    """JSON refusal; a failed legal check lists each rule with its article."""
+    locale = request_locale(request)
+    body: dict[str, Any] = {
+        "status_code": exc.status_code,
+        "error": exc.key,
+        "detail": translate(locale, exc.key, **exc.values),
+    }
+    if isinstance(exc, RulesViolated):
+        body["failures"] = [
+            {
+                "rule": f.rule,
+                "message": f.message,
+                "law": f.law,
+                "version": f.version,
+                "article": f.article,
+            }
+            for f in failures_out(exc.failures, locale)
+        ]
+    return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+
+
+PAGE_HANDLERS: Any = {Invalid: problems_page}
+API_HANDLERS: Any = {RulesViolated: api_problems}
+
+
+def workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """One sheet with a bold header row; dates stay dates."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(40, max(8, width * 2))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(filename: str, content: bytes) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
