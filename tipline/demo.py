@@ -55,6 +55,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("officer1", "指定专人甲（示范）", Role.officer),
     DemoAccount("officer2", "指定专人乙（示范）", Role.officer),
     DemoAccount("inspector", "纪检监察员（示范）", Role.inspector),
+    DemoAccount("leader", "局领导（示范）", Role.leader),
     DemoAccount("county_staff", "县民政局工作人员（示范）", Role.county_staff),
     DemoAccount("township_staff", "城关镇工作人员（示范）", Role.township_staff, township=True),
 )
@@ -185,6 +186,9 @@ async def create_demo(settings: Settings) -> DemoResult:
         from tipline.authorities.demo import demo as authorities_demo
 
         await authorities_demo(settings.county_name)
+        from villageaffairs.demo import seed_demo as village_affairs_i_demo
+
+        await village_affairs_i_demo(settings)
         from villageaffairs.campaigns.demo import seed_demo as village_affairs_ii_demo
 
         await village_affairs_ii_demo(settings)

@@ -211,7 +211,7 @@ class CommitteeApiController(Controller):
             current_user(request), data.person_id, data.kind.value, data.start
         )
 
-    @post("/memberships/{membership_id:int}/end", name="committees-api-membership-end", status_code=200)
+    @post("/memberships/{membership_id:int}/end", name="committees-api-end", status_code=200)
     async def end(
         self, request: AnyRequest, membership_id: Id, data: JSONBody[EndMembershipIn]
     ) -> VacancyOut | None:

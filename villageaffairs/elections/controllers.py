@@ -231,11 +231,11 @@ class ByElectionApiController(Controller):
     tags = ["villageaffairs"]
     exception_handlers = API_HANDLERS
 
-    @get("/", name="elections-api-by-elections")
+    @get("/", name="elections-api-list")
     async def list_all(self, request: AnyRequest) -> list[ByElectionOut]:
         return await services.list_by_elections(current_user(request))
 
-    @post("/", name="elections-api-by-election-plan", status_code=201)
+    @post("/", name="elections-api-plan", status_code=201)
     async def plan(self, request: AnyRequest, data: JSONBody[PlanIn]) -> ByElectionOut:
         return await services.plan(
             current_user(request), data.vacancy_ids, data.method.value, data.election_date
@@ -245,11 +245,11 @@ class ByElectionApiController(Controller):
     async def get_one(self, request: AnyRequest, by_election_id: Id) -> ByElectionDetail:
         return await services.detail(current_user(request), by_election_id)
 
-    @post("/{by_election_id:int}/approve", name="elections-api-by-election-approve", status_code=200)
+    @post("/{by_election_id:int}/approve", name="elections-api-approve", status_code=200)
     async def approve(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
         return await services.approve_plan(current_user(request), by_election_id)
 
-    @post("/{by_election_id:int}/candidates", name="elections-api-by-election-nominate", status_code=201)
+    @post("/{by_election_id:int}/candidates", name="elections-api-nominate", status_code=201)
     async def nominate(
         self, request: AnyRequest, by_election_id: Id, data: JSONBody[NominateIn]
     ) -> CandidateOut:
@@ -257,11 +257,11 @@ class ByElectionApiController(Controller):
             current_user(request), by_election_id, data.person_id, data.post
         )
 
-    @post("/{by_election_id:int}/start-vetting", name="elections-api-by-election-vet", status_code=200)
+    @post("/{by_election_id:int}/start-vetting", name="elections-api-vet", status_code=200)
     async def start_vetting(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
         return await services.start_vetting(current_user(request), by_election_id)
 
-    @post("/{by_election_id:int}/checks", name="elections-api-by-election-check", status_code=204)
+    @post("/{by_election_id:int}/checks", name="elections-api-check", status_code=204)
     async def check(self, request: AnyRequest, by_election_id: Id, data: JSONBody[CheckIn]) -> None:
         await services.record_check(
             current_user(request),
@@ -274,7 +274,7 @@ class ByElectionApiController(Controller):
             data.checked_on,
         )
 
-    @post("/{by_election_id:int}/close-vetting", name="elections-api-by-election-close", status_code=200)
+    @post("/{by_election_id:int}/close-vetting", name="elections-api-close", status_code=200)
     async def close_vetting(
         self, request: AnyRequest, by_election_id: Id, data: JSONBody[CloseVettingIn]
     ) -> ByElectionOut:
@@ -283,7 +283,7 @@ class ByElectionApiController(Controller):
             current_user(request), by_election_id, data.joint_review_ref
         )
 
-    @post("/{by_election_id:int}/publish", name="elections-api-by-election-publish", status_code=200)
+    @post("/{by_election_id:int}/publish", name="elections-api-publish", status_code=200)
     async def publish(
         self, request: AnyRequest, by_election_id: Id, data: JSONBody[PublishIn]
     ) -> ByElectionOut:
@@ -295,7 +295,7 @@ class ByElectionApiController(Controller):
             data.candidates_published_on,
         )
 
-    @post("/{by_election_id:int}/tally", name="elections-api-by-election-tally", status_code=200)
+    @post("/{by_election_id:int}/tally", name="elections-api-tally", status_code=200)
     async def tally(
         self, request: AnyRequest, by_election_id: Id, data: JSONBody[TallyIn]
     ) -> TallyOutcome:
@@ -304,11 +304,11 @@ class ByElectionApiController(Controller):
             current_user(request), by_election_id, data.held_on, data.ballots_cast, data.votes
         )
 
-    @post("/{by_election_id:int}/file", name="elections-api-by-election-file", status_code=200)
+    @post("/{by_election_id:int}/file", name="elections-api-file", status_code=200)
     async def file(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
         return await services.file(current_user(request), by_election_id)
 
-    @post("/{by_election_id:int}/fail", name="elections-api-by-election-fail", status_code=200)
+    @post("/{by_election_id:int}/fail", name="elections-api-fail", status_code=200)
     async def fail(
         self, request: AnyRequest, by_election_id: Id, data: JSONBody[FailIn]
     ) -> ByElectionOut:
