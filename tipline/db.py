@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import aiosqlite
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -440,7 +441,7 @@ class SafePostgresTransaction(PostgresTransaction):
         try:
             await self.rollback()
         except BaseException as error:
-            self.connection.terminate()
+            self._terminate()
             await self._release()
             if not isinstance(error, Exception):
                 raise
@@ -450,8 +451,13 @@ class SafePostgresTransaction(PostgresTransaction):
 
     async def _discard(self) -> None:
         """Close the connection (the server rolls back whatever it was inside)."""
-        self.connection.terminate()
+        self._terminate()
         await self._release()
+
+    def _terminate(self) -> None:
+        # A connection the server dropped is already detached from its pool proxy.
+        with contextlib.suppress(asyncpg.InterfaceError):
+            self.connection.terminate()
 
 
 def make_engine(settings: Settings) -> Engine[Any]:

@@ -24,6 +24,7 @@ import asyncio
 import collections
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -412,3 +413,121 @@ def check(
     if report.received_events:
         report.problems.append(f"tips without exactly one tip.received: {report.received_events}")
     return report
+
+
+# --- PostgreSQL: a cluster the test owns, stopped with "immediate" (a crash) ---------------
+
+PG_BIN = Path(os.environ.get("TIPLINE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class OwnCluster:
+    """A PostgreSQL cluster in a folder of the test, run as the ``postgres`` user when
+    the test runs as root (``initdb`` refuses root); ``crash`` is ``pg_ctl stop -m
+    immediate``: the postmaster and its backends quit without a checkpoint, as on a
+    power cut, and the next start replays the WAL."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.data = folder / "pgdata"
+        self.sockets = folder / "sockets"
+        self.port = free_port()
+        self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/tipline"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False, cwd=self.folder
+        )
+
+    def _check(self, result: subprocess.CompletedProcess[str]) -> None:
+        if result.returncode != 0:
+            raise AssertionError(f"{result.args}: {result.stdout}\n{result.stderr}")
+
+    @staticmethod
+    def available() -> bool:
+        return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser"))
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.sockets.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+            shutil.chown(self.sockets, "postgres", "postgres")
+        self._check(
+            self._run(
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-instructions",
+            )
+        )
+        self.start()
+        self._check(
+            self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "tipline")
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=on "
+            "-c synchronous_commit=on -c max_connections=60"
+        )
+        self._check(
+            self._run(
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.folder / "postgres.log"),
+                "-w",
+                "start",
+            )
+        )
+
+    def crash(self) -> None:
+        self._check(
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        )
+
+    def stop(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+
+
+def wait_healthy(server: Server, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{server.base_url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not come back after the database did:\n{server.log()}")
+
+
+def database_crash_rounds(
+    server: Server,
+    cluster: OwnCluster,
+    outcomes: Outcomes,
+    rounds: int,
+    *,
+    seed: int,
+    min_kill: float,
+    max_kill: float,
+) -> None:
+    """The app keeps running; the database crashes under load and comes back."""
+    chooser = random.Random(seed)
+    for round_no in range(rounds):
+        wait_healthy(server)
+        moment = chooser.uniform(min_kill, max_kill)
+        asyncio.run(
+            load_until_killed(server, outcomes, round_no, kill_after=moment, on_kill=cluster.crash)
+        )
+        cluster.start()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,3 +81,38 @@ def test_a_fault_switch_without_testing_mode_is_refused(settings: Settings) -> N
     env = crash.server_env(settings, "http://127.0.0.1:9", {"TIPLINE_FAULT_ACK_BEFORE_COMMIT": "1"})
     with pytest.raises(AssertionError, match="TIPLINE_TESTING=1"):
         crash.run_cli(env, "migrate")
+
+
+PG_ROUNDS = int(os.environ.get("TIPLINE_TEST_PG_CRASH_ROUNDS", "6"))
+
+
+def test_acknowledged_tips_survive_postgresql_crashing_under_load(tmp_path: Path) -> None:
+    """The PostgreSQL variant: the app keeps running and the database it writes to is
+    stopped with ``pg_ctl stop -m immediate`` (a crash: no checkpoint, backends killed)
+    at a random moment, then started again (WAL replay)."""
+    if not crash.OwnCluster.available():
+        pytest.skip(f"needs PostgreSQL's initdb/pg_ctl in {crash.PG_BIN} (TIPLINE_TEST_PG_BIN)")
+    # Not under tmp_path: pytest's folders are root's alone, and the cluster runs as postgres.
+    cluster = crash.OwnCluster(Path(tempfile.mkdtemp(prefix="tipline-crash-pg-")))
+    cluster.init()
+    settings = Settings(data_dir=tmp_path / "data", database_url=cluster.dsn, scheduler=False)
+    server: crash.Server | None = None
+    try:
+        server, env, officers, escrow_path = _rig(settings, tmp_path)
+        outcomes = crash.Outcomes()
+        server.start()
+        crash.database_crash_rounds(
+            server, cluster, outcomes, PG_ROUNDS, seed=15, min_kill=1.5, max_kill=3.0
+        )
+        crash.wait_healthy(server)
+        server.stop()
+        report = crash.check(settings, outcomes, officers, escrow_path, env, PG_ROUNDS)
+    finally:
+        if server is not None:
+            server.kill()
+        cluster.stop()
+        shutil.rmtree(cluster.folder, ignore_errors=True)
+    print(f"PostgreSQL crash test: {report.figures()}")
+    assert report.problems == [], report.figures()
+    assert report.acknowledged >= PG_ROUNDS
+    assert report.ledger.startswith("ledger ok")
