@@ -447,7 +447,7 @@ class OwnCluster:
 
     @staticmethod
     def available() -> bool:
-        return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser"))
+        return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or bool(shutil.which("runuser")))
 
     def init(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
