@@ -59,7 +59,7 @@ def test_demo_creates_the_county_once_and_prints_passwords_once(settings: Settin
     }
     assert {role for role, _ in accounts.values()} == {role.value for role in Role}
     assert sorted(accounts) == sorted(
-        ["admin", "officer1", "officer2", "inspector", "county_staff", "township_staff"]
+        ["admin", "officer1", "officer2", "inspector", "leader", "county_staff", "township_staff"]
     )
     assert "TOTP" in first.stdout
 
@@ -68,7 +68,7 @@ def test_demo_creates_the_county_once_and_prints_passwords_once(settings: Settin
     assert created["villages"] == 160 and created["communities"] >= 3
     assert created["names"] == 1 + 13 + 160
     assert created["roles"] == sorted(
-        ["admin", "officer", "officer", "inspector", "county_staff", "township_staff"]
+        ["admin", "officer", "officer", "inspector", "leader", "county_staff", "township_staff"]
     )
 
     second = run_cli(settings, "demo")

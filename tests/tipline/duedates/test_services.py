@@ -242,3 +242,17 @@ async def test_a_rule_change_applies_to_later_tips_only_and_is_recorded(app: Lit
     [event] = await events_for("duedate_rule", transfer.id)
     assert event["action"] == "duedate_rule.changed"
     assert '"working_days":3' in event["payload"]
+
+
+async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(app: Litestar) -> None:
+    from tipline.deadlines.scheduler import run_job
+
+    await received_tip(china(2020, 4, 29))
+    assert await run_job("duedates-sweep") == "ok"
+    assert await run_job("notifications-email") == "ok"
+    # Today is long after 2020: every deadline of that tip is escalated.
+    assert {e.kind for e in await services.open_escalations()} == {
+        "assess",
+        "transfer",
+        "first_reply",
+    }
