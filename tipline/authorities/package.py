@@ -29,6 +29,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -154,8 +155,19 @@ class PackageContent(msgspec.Struct, frozen=True):
     footer: str
 
 
+# Making a package costs ~1.5 s of CPU (fpdf2 parses the 5 MB CJK font each time): at
+# most two at once, each in a worker thread (:func:`make_pdf` is called through
+# ``asyncio.to_thread``), so downloads never stall the event loop or the machine.
+_PDF_SLOTS = threading.BoundedSemaphore(2)
+
+
 def make_pdf(content: PackageContent, font: Path, made_at: dt.datetime) -> bytes:
-    """The package as PDF bytes; every page carries ``content.watermark``."""
+    """The package as PDF bytes; every page carries ``content.watermark``. Blocking."""
+    with _PDF_SLOTS:
+        return _make_pdf(content, font, made_at)
+
+
+def _make_pdf(content: PackageContent, font: Path, made_at: dt.datetime) -> bytes:
     from fpdf import FPDF
 
     class Package(FPDF):

@@ -22,6 +22,7 @@ Rules and where they come from:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -675,7 +676,7 @@ async def make_package(
     authority = await Authority.select().where(Authority.id == out.authority_id).first()
     assert authority is not None
     content = await _package_content(user, locale, tip, fields, out, now)
-    pdf = package.make_pdf(content, font, now)
+    pdf = await asyncio.to_thread(package.make_pdf, content, font, now)
     stamp = now.astimezone(CHINA).strftime("%Y%m%d-%H%M%S")
     base = f"{ledger_no}-transfer-{transfer_id}-{stamp}"
     if authority["public_key"]:
