@@ -4,9 +4,10 @@ from villageaffairs.campaigns.tables import (
     CampaignTask,
     TaskInstance,
     TaskReminder,
+    TaskSummary,
     TaskVillage,
 )
 
 APP_CONFIG = app_config(
-    "campaigns", [Campaign, CampaignTask, TaskVillage, TaskInstance, TaskReminder]
+    "campaigns", [Campaign, CampaignTask, TaskVillage, TaskInstance, TaskReminder, TaskSummary]
 )

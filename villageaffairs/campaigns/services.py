@@ -46,6 +46,7 @@ from villageaffairs.campaigns.tables import (
     TaskInstance,
     TaskKind,
     TaskReminder,
+    TaskSummary,
     TaskVillage,
 )
 
@@ -259,6 +260,11 @@ async def refresh_task(task: dict[str, Any], village_ids: Iterable[int] | None =
             await TaskInstance.delete().where(TaskInstance.key.is_in(keys or ["-"]))
         for start in range(0, len(instances), 500):
             await TaskInstance.insert(*instances[start : start + 500])
+        if village_ids is None:
+            await _summarise(task["id"])
+        else:
+            for township_id in sorted(set(villages.values())):
+                await _summarise(task["id"], township_id)
     return len(instances)
 
 
@@ -298,26 +304,51 @@ async def _townships(township_ids: Iterable[int] | None = None) -> list[dict[str
 
 
 async def _aggregate(campaign_id: int) -> dict[tuple[int, int], dict[str, int]]:
-    """Counts per task × township in one grouped query over the derived instances."""
-    rows = await TaskInstance.raw(
-        "SELECT i.task, i.township_id, COUNT(*) AS expected,"
-        " SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END) AS done,"
-        " SUM(CASE WHEN i.on_time THEN 1 ELSE 0 END) AS on_time,"
-        " SUM(CASE WHEN i.status IN ('in_progress', 'returned') THEN 1 ELSE 0 END)"
-        " AS in_progress"
-        " FROM va_task_instance i JOIN va_campaign_task t ON t.id = i.task"
-        " WHERE t.campaign = {} GROUP BY i.task, i.township_id",
-        campaign_id,
-    )
+    """Counts per task × township, read from the summaries kept with the instances."""
+    rows = await TaskSummary.select().where(TaskSummary.task.campaign == campaign_id)
     return {
         (row["task"], row["township_id"]): {
-            "expected": int(row["expected"]),
-            "done": int(row["done"] or 0),
-            "on_time": int(row["on_time"] or 0),
-            "in_progress": int(row["in_progress"] or 0),
+            "expected": row["expected"],
+            "done": row["done"],
+            "on_time": row["on_time"],
+            "in_progress": row["in_progress"],
         }
         for row in rows
     }
+
+
+async def _summarise(task_id: int, township_id: int | None = None) -> None:
+    """Rewrite the summaries of one task (of one township) from its instances, grouped in SQL."""
+    query = (
+        "SELECT township_id, COUNT(*) AS expected,"
+        " SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done,"
+        " SUM(CASE WHEN on_time THEN 1 ELSE 0 END) AS on_time,"
+        " SUM(CASE WHEN status IN ('in_progress', 'returned') THEN 1 ELSE 0 END) AS in_progress"
+        " FROM va_task_instance WHERE task = {}"
+    )
+    if township_id is None:
+        rows = await TaskInstance.raw(query + " GROUP BY township_id", task_id)
+        await TaskSummary.delete().where(TaskSummary.task == task_id)
+    else:
+        rows = await TaskInstance.raw(
+            query + " AND township_id = {} GROUP BY township_id", task_id, township_id
+        )
+        await TaskSummary.delete().where(TaskSummary.key == f"{task_id}:{township_id}")
+    if rows:
+        await TaskSummary.insert(
+            *(
+                TaskSummary(
+                    task=task_id,
+                    township_id=row["township_id"],
+                    key=f"{task_id}:{row['township_id']}",
+                    expected=int(row["expected"]),
+                    done=int(row["done"] or 0),
+                    on_time=int(row["on_time"] or 0),
+                    in_progress=int(row["in_progress"] or 0),
+                )
+                for row in rows
+            )
+        )
 
 
 def _cell(task: TaskOut, township_id: int, counts: dict[str, int] | None, today: dt.date) -> Cell:

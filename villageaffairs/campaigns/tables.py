@@ -122,3 +122,20 @@ class TaskReminder(Table, tablename="va_task_reminder"):
     step = Varchar(length=8, choices=ReminderStep)
     sent_on = Date()
     open_villages = Integer(default=0)
+
+
+class TaskSummary(Table, tablename="va_task_summary"):
+    """Counts of one task in one township, rewritten with its instances: the dashboard
+    reads these (tasks × townships rows) instead of grouping every village each time."""
+
+    id: Serial
+
+    task: ForeignKey[CampaignTask] = ForeignKey(
+        CampaignTask, index=True, on_delete=OnDelete.cascade
+    )
+    township_id = Integer(index=True)
+    key = Varchar(length=40, unique=True)  # "<task id>:<township id>"
+    expected = Integer(default=0)
+    done = Integer(default=0)
+    on_time = Integer(default=0)
+    in_progress = Integer(default=0)

@@ -55,7 +55,7 @@ class OrgUnit(Table, tablename="org_unit", schema=None):
     )
 
 
-ID = "2026-11-29T12:05:25:745786"
+ID = "2026-11-29T12:33:47:384315"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -63,6 +63,13 @@ DESCRIPTION = ""
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="campaigns", description=DESCRIPTION
+    )
+
+    manager.add_table(
+        class_name="TaskReminder",
+        tablename="va_task_reminder",
+        schema=None,
+        columns=None,
     )
 
     manager.add_table(
@@ -91,10 +98,149 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="TaskReminder",
-        tablename="va_task_reminder",
+        class_name="TaskSummary",
+        tablename="va_task_summary",
         schema=None,
         columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="task",
+        db_column_name="task",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": CampaignTask,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="township_id",
+        db_column_name="township_id",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="key",
+        db_column_name="key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 48,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="step",
+        db_column_name="step",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": Enum(
+                "ReminderStep",
+                {
+                    "before_7": "D-7",
+                    "before_1": "D-1",
+                    "after_1": "D+1",
+                    "escalate_3": "D+3",
+                },
+            ),
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="sent_on",
+        db_column_name="sent_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskReminder",
+        tablename="va_task_reminder",
+        column_name="open_villages",
+        db_column_name="open_villages",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
     )
 
     manager.add_column(
@@ -619,8 +765,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
         column_name="task",
         db_column_name="task",
         column_class_name="ForeignKey",
@@ -643,8 +789,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
         column_name="township_id",
         db_column_name="township_id",
         column_class_name="Integer",
@@ -664,14 +810,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
         column_name="key",
         db_column_name="key",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 48,
+            "length": 40,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -686,44 +832,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
-        column_name="step",
-        db_column_name="step",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
+        column_name="expected",
+        db_column_name="expected",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "length": 8,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": Enum(
-                "ReminderStep",
-                {
-                    "before_7": "D-7",
-                    "before_1": "D-1",
-                    "after_1": "D+1",
-                    "escalate_3": "D+3",
-                },
-            ),
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
-        column_name="sent_on",
-        db_column_name="sent_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -737,10 +853,52 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="TaskReminder",
-        tablename="va_task_reminder",
-        column_name="open_villages",
-        db_column_name="open_villages",
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
+        column_name="done",
+        db_column_name="done",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
+        column_name="on_time",
+        db_column_name="on_time",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TaskSummary",
+        tablename="va_task_summary",
+        column_name="in_progress",
+        db_column_name="in_progress",
         column_class_name="Integer",
         column_class=Integer,
         params={
