@@ -241,7 +241,7 @@ class StatisticsPageController(Controller):
         t = lambda key: translate(locale, key)  # noqa: E731
         empty = t("oversight.stats.empty")
         rates = [
-            (services.label(locale, "oversight.deadline.", r.kind, "oversight.none"), r.rate * 100)
+            (services.label(locale, "duedates.kind.", r.kind, "oversight.none"), r.rate * 100)
             for r in numbers.on_time
             if r.rate is not None
         ]

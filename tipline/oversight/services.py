@@ -221,21 +221,22 @@ async def _deadlines(tip_ids: Sequence[int], today: dt.date) -> dict[int, list[D
     return found
 
 
-async def ledger_rows(today: dt.date | None = None) -> list[LedgerRow]:
-    """Every tip in ledger order with its registration, transfers and due dates."""
+async def ledger_rows(
+    today: dt.date | None = None, *, tip_id: int | None = None
+) -> list[LedgerRow]:
+    """Every tip (or the one ``tip_id``) in ledger order with its registration, transfers
+    and due dates."""
     today = today or dt.datetime.now(CHINA).date()
-    tips = (
-        await Tip.select(Tip.id, Tip.ledger_no, Tip.received_at, Tip.channel, Tip.status)
-        .order_by(Tip.ledger_year)
-        .order_by(Tip.ledger_seq)
+    query = Tip.select(Tip.id, Tip.ledger_no, Tip.received_at, Tip.channel, Tip.status)
+    files_query = CaseFile.select(
+        CaseFile.tip, CaseFile.category, CaseFile.township, CaseFile.assigned_officer_id
     )
+    if tip_id is not None:
+        query = query.where(Tip.id == tip_id)
+        files_query = files_query.where(CaseFile.tip == tip_id)
+    tips = await query.order_by(Tip.ledger_year).order_by(Tip.ledger_seq)
     ids = [int(tip["id"]) for tip in tips]
-    files = {
-        int(row["tip"]): row
-        for row in await CaseFile.select(
-            CaseFile.tip, CaseFile.category, CaseFile.township, CaseFile.assigned_officer_id
-        )
-    }
+    files = {int(row["tip"]): row for row in await files_query}
     townships = {
         int(row["id"]): row["name"]
         for row in await OrgUnit.select(OrgUnit.id, OrgUnit.name).where(
@@ -335,7 +336,7 @@ async def case_trail(ledger_no: str, locale: str, today: dt.date | None = None) 
     tipster wrote.
     """
     tip = await _tip(ledger_no)
-    rows = [row for row in await ledger_rows(today) if row.ledger_no == tip["ledger_no"]]
+    rows = await ledger_rows(today, tip_id=int(tip["id"]))
     events = await events_for("tip", int(tip["id"]))
     names = await account_names(
         int(event["actor_id"])
@@ -494,7 +495,7 @@ def ledger_table(rows: Sequence[LedgerRow], locale: str) -> tuple[list[str], lis
         t("oversight.col.feedback_on"),
     ]
     for kind in kinds:
-        name = label(locale, "oversight.deadline.", kind, "oversight.none")
+        name = label(locale, "duedates.kind.", kind, "oversight.none")
         header += [t("oversight.col.due_on", kind=name), t("oversight.col.met", kind=name)]
     table = []
     for row in rows:

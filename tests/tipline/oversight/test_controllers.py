@@ -474,14 +474,14 @@ async def test_deadlines_per_officer_escalations_and_on_time_rates(
     assert sheet is not None
     rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert rows[0][10:] == [
-        "研判期限",
-        "研判是否按期",
+        "初步研判期限",
+        "初步研判是否按期",
         "移送期限",
         "移送是否按期",
-        "首次答复期限",
-        "首次答复是否按期",
-        "反馈期限",
-        "反馈是否按期",
+        "首次回复举报人期限",
+        "首次回复举报人是否按期",
+        "主管部门反馈期限",
+        "主管部门反馈是否按期",
     ]
     for line in rows[1:]:
         cells = await _deadline_cells(str(line[0]))
