@@ -118,6 +118,17 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "POST /api/v1/tipster/logout": PUBLIC,
     "POST /api/v1/tipster/messages": PUBLIC,
     "GET /api/v1/tipster/tip": PUBLIC,
+    # hotline: officers enter phone/letter/visit tips; the tipster checks the transcript
+    "GET /cases/new": OFFICER,
+    "POST /cases/new": OFFICER,
+    "POST /api/v1/cases/intake": OFFICER,
+    "GET /api/v1/cases/{ledger_no:str}/transcript": OFFICER,
+    "GET /tip/mailbox/transcript": PUBLIC,
+    "POST /tip/mailbox/transcript/confirm": PUBLIC,
+    "POST /tip/mailbox/transcript/corrections": PUBLIC,
+    "GET /api/v1/tipster/transcript": PUBLIC,
+    "POST /api/v1/tipster/transcript/confirm": PUBLIC,
+    "POST /api/v1/tipster/transcript/corrections": PUBLIC,
     # competent authorities and transfers
     "GET /admin/authorities": AUTHORITY_READERS,
     "POST /admin/authorities": ADMIN,
