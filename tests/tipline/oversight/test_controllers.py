@@ -24,6 +24,7 @@ from tipline.ledger.services import verify_chain
 from tipline.ledger.tables import CustodyEvent
 from tipline.notifications.tables import Notification
 from tipline.settings import Settings
+from tipline.web.i18n import catalogues
 
 Client = AsyncTestClient[Litestar]
 
@@ -513,3 +514,30 @@ async def test_a_tip_not_sealed_to_the_requester_stops_the_export_and_spends_not
     assert (await client.get("/api/v1/exports")).json()[0]["status"] == "approved"
     assert await _events("ledger.content_exported") == []
     assert await _events("tip.content_exported") == []
+
+
+async def test_every_page_is_translated_in_both_languages(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    _officer_client, _officer, ledger = await _officer_with_ledger(app, settings)
+    await _make_overdue(ledger["d"])
+    await sign_in(client, "inspector")
+    await client.post(f"/api/v1/oversight/cases/{ledger['a']}/notes", json={"text": "催办"})
+    officer = await extra_client(app)
+    await sign_in(officer, "officer")
+    await officer.post("/api/v1/exports", json={"ledger_nos": ledger["a"], "reason": "核查"})
+    keys = set(catalogues()["zh-CN"])
+    for locale in ("zh-CN", "en"):
+        for who, url in (
+            (client, "/oversight"),
+            (client, f"/oversight/cases/{ledger['a']}"),
+            (client, f"/oversight/cases/{ledger['d']}"),
+            (client, "/statistics"),
+            (officer, "/exports"),
+        ):
+            who.cookies.set("lang", locale)
+            page = await who.get(url)
+            assert page.status_code == 200, url
+            assert f'<html lang="{locale}">' in page.text
+            leaked = sorted(key for key in keys if key in page.text)
+            assert not leaked, f"{url} ({locale}) shows untranslated keys: {leaked}"
