@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import Role, current_user, requires
 from tipline.cases import services
-from tipline.cases.exceptions import KeyLocked
+from tipline.cases.exceptions import ActionNotHere, KeyLocked
 from tipline.cases.schemas import (
     AccessHolder,
     ApprovalOut,
@@ -232,6 +232,8 @@ class CasesPageController(Controller):
     ) -> Template | Redirect:
         """Approve or refuse a request (never one's own), with a reason."""
         try:
+            if data.decision not in ("approve", "refuse"):
+                raise ActionNotHere()
             await services.decide_approval(
                 current_user(request), approval_id, data.decision == "approve", data.reason
             )

@@ -175,7 +175,7 @@ async def test_opening_a_real_name_identity_needs_a_second_officer_once(
     assert (await verify_chain()).ok
 
 
-@pytest.mark.parametrize("role", ["inspector", "township_staff", "county_staff", "admin"])
+@pytest.mark.parametrize("role", ["inspector", "leader", "township_staff", "county_staff", "admin"])
 async def test_other_roles_get_403_on_every_handling_route(
     client: Client, app: Litestar, settings: Settings, role: str
 ) -> None:
@@ -231,3 +231,24 @@ async def test_other_roles_get_403_on_every_handling_route(
     row = await CaseApproval.select().where(CaseApproval.id == approval_id).first()
     assert row is not None and row["status"] == "pending"
     assert await _events("tip.viewed") == [] and await _events("tip.registered") == []
+
+
+async def test_the_json_mirror_is_described_in_the_openapi_document(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    paths = document["paths"]
+    for path, method in (
+        ("/api/v1/cases", "get"),
+        ("/api/v1/cases/approvals", "get"),
+        ("/api/v1/cases/approvals/{approval_id}", "post"),
+        ("/api/v1/cases/{ledger_no}/register", "post"),
+        ("/api/v1/cases/{ledger_no}/transitions", "post"),
+        ("/api/v1/cases/{ledger_no}/approvals", "post"),
+        ("/api/v1/cases/{ledger_no}/access", "post"),
+        ("/api/v1/cases/{ledger_no}/identity/{approval_id}", "post"),
+    ):
+        assert method in paths[path], path
+    schemas = document["components"]["schemas"]
+    for name in ("RegisterBody", "TransitionBody", "DecisionBody", "ApprovalOut", "CaseRow"):
+        assert any(key.endswith(name) for key in schemas), name
+    register = paths["/api/v1/cases/{ledger_no}/register"]["post"]
+    assert "201" in register["responses"]

@@ -224,6 +224,9 @@ async def test_void_needs_a_second_officer_and_never_the_requester(
     assert no_reason.status_code == 400
     page = await second_client.get("/cases/approvals")
     assert f'action="/cases/approvals/{approval["id"]}"' in page.text
+    form = await csrf_form(second_client, "/cases/approvals", decision="maybe", reason="嗯")
+    unclear = await second_client.post(f"/cases/approvals/{approval['id']}", data=form)
+    assert unclear.status_code == 400 and await _status(ledger_no) == "received"
     form = await csrf_form(second_client, "/cases/approvals", decision="approve", reason="确属测试")
     decided = await second_client.post(
         f"/cases/approvals/{approval['id']}", data=form, follow_redirects=False
