@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import csrf_form, extra_client, sign_in
 from tests.tipline.oversight.support import CHINA, TIP_TEXT, known_ledger, open_box, submit, tip_id
+from tipline.deadlines.scheduler import job_by_id
 from tipline.duedates import services as duedates
 from tipline.duedates.tables import CaseDeadline
 from tipline.ledger.services import verify_chain
@@ -377,6 +378,10 @@ async def test_ledger_verification_is_kept_and_shown(
     assert "已完成校验。" in done.text and "校验通过" in done.text
     body = (await client.get("/api/v1/oversight")).json()
     assert body["verification"]["ok"] is True and body["verification"]["trigger"] == "inspector"
+    await job_by_id("oversight-verify").func()  # the scheduler's hourly run
+    body = (await client.get("/api/v1/oversight")).json()
+    assert body["verification"]["trigger"] == "scheduler"
+    assert "由定时任务校验。" in (await client.get("/oversight")).text
 
     leader = await extra_client(app)
     await sign_in(leader, "leader")
