@@ -389,6 +389,16 @@ async def test_ledger_verification_is_kept_and_shown(
     assert page.status_code == 200 and "校验通过" in page.text
     assert (await leader.get("/statistics")).status_code == 200
 
+    # Someone edits an event behind the application's back: the next run names it.
+    first = await CustodyEvent.select().order_by(CustodyEvent.seq).first()
+    assert first is not None
+    await CustodyEvent.update({CustodyEvent.payload: '{"edited":true}'}).where(
+        CustodyEvent.seq == first["seq"]
+    )
+    broken = await client.post("/oversight/verify", data=await csrf_form(client, "/oversight"))
+    assert f"校验失败：第 {first['seq']} 号事件起不一致" in broken.text
+    assert (await client.get("/api/v1/oversight")).json()["verification"]["ok"] is False
+
 
 @pytest.mark.parametrize("role", ["township_staff", "county_staff", "admin"])
 async def test_other_roles_get_403_everywhere(
