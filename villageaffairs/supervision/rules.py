@@ -17,8 +17,8 @@ import msgspec
 
 from villageaffairs.legal import LegalBasis, RuleFailure, policy, vcol
 
-GUIDANCE_2017 = policy("guidance_sc_2017")
-COUNTY_PLAN_2020 = policy("county_plan_2020")
+GUIDANCE_2017 = policy("supervision.law.guidance_2017")
+COUNTY_PLAN_2020 = policy("supervision.law.county_plan_2020")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,8 +18,8 @@ from fractions import Fraction
 
 from villageaffairs.legal import LegalBasis, RuleFailure, policy, vcol
 
-GUIDANCE_2018 = policy("guidance_rules_2018")
-COUNTY_PLAN_2020 = policy("county_plan_2020")
+GUIDANCE_2018 = policy("villagerules.law.guidance_2018")
+COUNTY_PLAN_2020 = policy("villagerules.law.county_plan_2020")
 
 
 @dataclasses.dataclass(frozen=True)
