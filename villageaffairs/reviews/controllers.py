@@ -111,6 +111,7 @@ class LookbackPageController(Controller):
                 "actions": [a.value for a in Action],
                 "report_view": await reports.report_view(user, report),
                 "report_next": f"{PAGE}/{review_id}",
+                "correcting": report is not None and report.version > 1,
             },
         )
 

@@ -23,6 +23,7 @@ from villageaffairs.committees.tables import EndReason
 from villageaffairs.legal import raise_if
 from villageaffairs.people import services as people
 from villageaffairs.reports import services as reports
+from villageaffairs.reports.schemas import ReportOut
 from villageaffairs.reviews import rules
 from villageaffairs.reviews.exceptions import (
     BadItem,
@@ -189,7 +190,7 @@ async def decide(
     await reports.require_editable(KIND, row["review"])
     if row["review_status"] != ReviewStatus.open.value:
         raise ReviewClosed()
-    if row["outcome"] != Outcome.pending.value:
+    if row["outcome"] != Outcome.pending.value and not await _correcting(row):
         raise BadItem()
     if outcome not in (Outcome.no_issue, Outcome.issue_found):
         raise BadItem()
@@ -233,6 +234,23 @@ async def decide(
     return await get_review(user, row["review"])
 
 
+async def _correcting(row: dict[str, Any]) -> bool:
+    """A decided item may be decided again only in a correction (a new report version
+    opened with a reason after acceptance), and never once its office has ended."""
+    if row["action"] in (Action.removed, Action.resigned):
+        return False
+    latest = await reports.latest_for_subject(KIND, row["review"])
+    return latest is not None and latest.version > 1
+
+
+async def _reopen_for_correction(report: ReportOut, step: str) -> None:
+    """A new version of an accepted look-back reopens the review for the correction."""
+    if step == "new_version":
+        await LookbackReview.update(
+            {LookbackReview.status: ReviewStatus.open.value, LookbackReview.signed_off_on: None}
+        ).where(LookbackReview.id == report.subject_id)
+
+
 async def sign_off(user: CurrentUser, review_id: int, on: dt.date | None = None) -> ReviewOut:
     """The township signs the village off once every item is cleared or handled."""
     _township_only(user)
@@ -270,4 +288,5 @@ async def _submit_check(review_id: int) -> None:
 
 
 reports.register_submit_check(KIND, _submit_check)
+reports.on_step(KIND, _reopen_for_correction)
 reports.register_subject_url(KIND, lambda subject_id: f"/villageaffairs/lookbacks/{subject_id}")
