@@ -245,11 +245,22 @@ def _satisfied(row: dict[str, Any]) -> list[str]:
 # --- rules ---------------------------------------------------------------------------------
 
 
+_rules_ensured_for: list[Any] = []
+
+
 async def ensure_default_rules() -> None:
-    """Insert the default rules that are missing (the first time, or a new default kind)."""
+    """Insert the default rules that are missing (the first time, or a new default kind).
+
+    Rules are never deleted, so once a process has seen them all for a database it does
+    not ask again (this runs in the tip box's transaction).
+    """
+    engine = db.engine()
+    if any(seen is engine for seen in _rules_ensured_for):
+        return
     existing = {row["kind"] for row in await DeadlineRule.select(DeadlineRule.kind)}
     missing = [rule for rule in DEFAULT_RULES if rule.kind not in existing]
     if not missing:
+        _rules_ensured_for[:] = [engine]
         return
     async with db.write_transaction():
         for rule in missing:
@@ -407,33 +418,35 @@ async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
         return 0
     tip = await Tip.select(Tip.has_identity).where(Tip.id == tip_id).first()
     real_name = bool(tip and tip["has_identity"])
-    open_kinds = {
-        row["kind"]
-        for row in await CaseDeadline.select(CaseDeadline.kind).where(
-            CaseDeadline.tip == tip_id, CaseDeadline.outcome == "open"
-        )
-    }
+    # A tip just received has no deadline yet; later triggers keep an open one running.
+    open_kinds = (
+        set()
+        if trigger == "received"
+        else {
+            row["kind"]
+            for row in await CaseDeadline.select(CaseDeadline.kind).where(
+                CaseDeadline.tip == tip_id, CaseDeadline.outcome == "open"
+            )
+        }
+    )
     calendar = await load_calendar()
     start_day = local_day(at)
-    created = 0
-    for rule in rules:
-        if rule["real_name_only"] and not real_name:
-            continue
-        if rule["kind"] in open_kinds:
-            continue
-        await CaseDeadline.insert(
-            CaseDeadline(
-                tip=tip_id,
-                kind=rule["kind"],
-                rule_working_days=rule["working_days"],
-                satisfied_by=rule["satisfied_by"],
-                started_at=at,
-                start_day=start_day,
-                due_on=calendar.add_working_days(start_day, int(rule["working_days"])),
-            )
+    rows = [
+        CaseDeadline(
+            tip=tip_id,
+            kind=rule["kind"],
+            rule_working_days=rule["working_days"],
+            satisfied_by=rule["satisfied_by"],
+            started_at=at,
+            start_day=start_day,
+            due_on=calendar.add_working_days(start_day, int(rule["working_days"])),
         )
-        created += 1
-    return created
+        for rule in rules
+        if (real_name or not rule["real_name_only"]) and rule["kind"] not in open_kinds
+    ]
+    if rows:
+        await CaseDeadline.insert(*rows)
+    return len(rows)
 
 
 async def _event_seq(tip_id: int, action: str, at: dt.datetime) -> int | None:

@@ -16,9 +16,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from tipline.auth import CurrentUser, current_user, signed_in
+from tipline.auth import CurrentUser, Role, current_user, requires, signed_in
 from tipline.notifications import services
-from tipline.notifications.services import Inbox
+from tipline.notifications.services import Inbox, OutboxRow
 from tipline.web.templating import Locale
 
 AnyRequest = Request[Any, Any, Any]
@@ -81,6 +81,32 @@ class InboxApiController(Controller):
         return await services.inbox(user.account_id, locale)
 
 
+class OutboxPageController(Controller):
+    path = "/admin/outbox"
+    guards = [requires(Role.admin)]
+    include_in_schema = False
+
+    @get("/", name="admin-outbox")
+    async def show(self, request: AnyRequest) -> Template:
+        """The newest e-mails with their delivery state (sent, retrying, given up)."""
+        settings = request.app.state.settings
+        return Template(
+            "notifications/outbox.html",
+            context={"rows": await services.outbox(), "configured": settings.smtp_configured},
+        )
+
+
+class OutboxApiController(Controller):
+    path = "/api/v1/admin/outbox"
+    guards = [requires(Role.admin)]
+    tags = ["admin"]
+
+    @get("/", name="api-admin-outbox")
+    async def show(self) -> list[OutboxRow]:
+        """The newest 100 e-mails: attempts, next attempt, sent or given up, last error type."""
+        return await services.outbox()
+
+
 class UnreadCountMiddleware(ASGIMiddleware):
     """Counts the signed-in account's unread messages for the navigation bar of pages.
 
@@ -102,4 +128,9 @@ class UnreadCountMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-route_handlers = [InboxPageController, InboxApiController]
+route_handlers = [
+    InboxPageController,
+    InboxApiController,
+    OutboxPageController,
+    OutboxApiController,
+]

@@ -66,6 +66,7 @@ NAV: list[NavItem] = [
     NavItem("/inbox", "notifications.nav", EVERYONE, badge="tipline.inbox_unread"),
     NavItem("/escalations", "duedates.nav", frozenset({Role.inspector, Role.leader, Role.officer})),
     NavItem("/admin/duedates", "duedates.rules.title", ADMIN),
+    NavItem("/admin/outbox", "notifications.outbox.title", ADMIN),
 ]
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import make_account, make_settings
+from tests.conftest import make_account, make_settings, sign_in
 from tests.tipline.notifications.smtp_server import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -202,3 +203,25 @@ async def test_a_signed_checkpoint_is_mailed_to_every_inspector_with_an_address(
     assert message["To"] == "inspector@county.example"
     assert checkpoint.text.strip() in message.get_payload(decode=True).decode()
     assert str(checkpoint.size) in message["Subject"]
+
+
+async def test_the_admin_sees_each_mail_and_its_delivery_state(
+    client: AsyncTestClient[Litestar],
+    smtp_server: SmtpServer,  # noqa: F811
+    settings: Settings,
+) -> None:
+    client.cookies.set("lang", "en")
+    await sign_in(client, Role.admin)
+    officer = await _account(Role.officer, "officer@county.example")
+    await services.notify([officer], "deadline", "notifications.nav", {})
+    smtp_server.mailbox.failing = True
+    await services.send_pending(settings)
+    page = await client.get("/admin/outbox")
+    assert page.status_code == 200
+    assert "officer@county.example" in page.text
+    assert "SMTPDataError 451" in page.text
+    assert "Waiting" in page.text
+    [row] = (await client.get("/api/v1/admin/outbox")).json()
+    assert (row["attempts"], row["sent_at"]) == (1, None)
+    await sign_in(client, Role.officer)
+    assert (await client.get("/admin/outbox")).status_code == 403
