@@ -69,7 +69,16 @@ async def migrate_all() -> list[str]:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    workers = 1 if settings.is_sqlite else args.workers
+    workers = args.workers if args.workers is not None else (1 if settings.is_sqlite else 2)
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if settings.is_sqlite and workers > 1:
+        # One process owns the SQLite writer queue and runs the scheduler; several
+        # processes would fight over the file lock in the busy handler instead.
+        raise CommandError(
+            "--workers > 1 needs PostgreSQL (TIPLINE_DATABASE_URL): with SQLite one "
+            "worker process queues every write itself; see docs/SCALING.md"
+        )
     uvicorn.run(
         "tipline.app:create_app",
         factory=True,
@@ -109,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
-        "--workers", type=int, default=2, help="worker processes on PostgreSQL (SQLite: always 1)"
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (PostgreSQL: default 2; SQLite: 1, more are refused)",
     )
     serve.set_defaults(handler=_serve)
 
