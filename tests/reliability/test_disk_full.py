@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import csrf_form, make_settings
+from tests.reliability import crash
 from tests.tipline.intake.support import open_tip_box
 from tipline import db
 from tipline.app import create_app
@@ -33,10 +37,7 @@ TMPFS_BYTES = 24 * 1024 * 1024
 TEXT = "镇里的砂石场老板伙同村干部强行低价收购村民土地，" * 300  # ~22 KB of UTF-8
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
+def mount_tmpfs(mount_point: Path) -> None:
     result = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES},mode=0700", "tmpfs", str(mount_point)],
         capture_output=True,
@@ -45,6 +46,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mount_tmpfs(mount_point)
     try:
         yield mount_point
     finally:
@@ -88,18 +96,18 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-@SQLITE_ONLY
-async def test_a_full_disk_refuses_with_503_and_recovers(
-    disk_app: Litestar, full_disk_settings: Settings, small_disk: Path
-) -> None:
-    settings = full_disk_settings
+async def exercise_full_disk(app: Litestar, settings: Settings, disk: Path) -> None:
+    """Submit, fill the disk, be refused (API and form), check nothing is half-written,
+    free the space, submit again."""
     await open_tip_box(settings)
-    async with AsyncTestClient(disk_app, base_url="http://testserver.local") as client:
+    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+        if db.is_postgres():  # the client's loop owns its pool; this test's queries connect anew
+            client.blocking_portal.call(db.close_pool)
         first = await client.post("/api/v1/tips", json={"category": "other", "content": TEXT})
         assert first.status_code == 201, first.text
         acknowledged = 1
 
-        filler = fill(small_disk)
+        filler = fill(disk)
         answers = []
         for _ in range(60):
             answer = await client.post("/api/v1/tips", json={"category": "other", "content": TEXT})
@@ -135,11 +143,58 @@ async def test_a_full_disk_refuses_with_503_and_recovers(
         assert back.json()["receipt"]
         assert await Tip.count() == acknowledged + 1
         assert (await verify_chain()).ok
+    assert os.statvfs(disk).f_bfree > 0
 
+
+@SQLITE_ONLY
+async def test_a_full_disk_refuses_with_503_and_recovers(
+    disk_app: Litestar, full_disk_settings: Settings, small_disk: Path
+) -> None:
+    await exercise_full_disk(disk_app, full_disk_settings, small_disk)
     await db.close_pool()
-    connection = sqlite3.connect(settings.sqlite_path)
+    connection = sqlite3.connect(full_disk_settings.sqlite_path)
     try:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         connection.close()
-    assert os.statvfs(small_disk).f_bfree > 0
+
+
+async def test_a_full_tablespace_on_postgresql_refuses_with_503_and_recovers(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL's tables on a small tmpfs (a tablespace; the WAL stays on the big
+    disk, as a full data volume would leave it) in a cluster the test owns."""
+    if not crash.OwnCluster.available():
+        pytest.skip(f"needs PostgreSQL's initdb/pg_ctl in {crash.PG_BIN} (TIPLINE_TEST_PG_BIN)")
+    cluster = crash.OwnCluster(Path(tempfile.mkdtemp(prefix="tipline-full-pg-")))
+    small = cluster.folder / "small"
+    mounted = False
+    try:
+        cluster.init()
+        small.mkdir()
+        mount_tmpfs(small)
+        mounted = True
+        (small / "ts").mkdir()
+        for path in (small, small / "ts"):
+            shutil.chown(path, "postgres", "postgres")
+        connection = await asyncpg.connect(cluster.dsn)
+        try:
+            await connection.execute(f"CREATE TABLESPACE small LOCATION '{small / 'ts'}'")
+            await connection.execute("ALTER DATABASE tipline SET default_tablespace = small")
+        finally:
+            await connection.close()
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            database_url=cluster.dsn,
+            secure_cookies=False,
+            scheduler=False,
+            base_url="http://testserver.local",
+        )
+        app = create_app(settings)
+        await db.create_all_tables()
+        await exercise_full_disk(app, settings, small)
+    finally:
+        cluster.stop()
+        if mounted:
+            subprocess.run(["umount", "-l", str(small)], check=False)
+        shutil.rmtree(cluster.folder, ignore_errors=True)
