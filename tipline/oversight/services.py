@@ -887,6 +887,19 @@ def _median(values: Sequence[int]) -> float | None:
     return float(stats.median(values)) if values else None
 
 
+def _month_range(months: Counter[str]) -> list[str]:
+    """Every month from the first to the last with a tip, so a quiet month shows as 0."""
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    year, month = int(first[:4]), int(first[5:])
+    found = []
+    while f"{year:04d}-{month:02d}" <= last:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
 def compute_statistics(
     rows: Sequence[LedgerRow], calendar: WorkingCalendar, locale: str
 ) -> Statistics:
@@ -927,7 +940,7 @@ def compute_statistics(
     ]
     return Statistics(
         total=len(rows),
-        per_month=[CountItem(month, months[month]) for month in sorted(months)],
+        per_month=[CountItem(month, months[month]) for month in _month_range(months)],
         per_category=[CountItem(name, n) for name, n in categories.most_common()],
         per_township=[CountItem(name, n) for name, n in townships.most_common()],
         median_days_to_transfer=_median(to_transfer),

@@ -333,6 +333,9 @@ async def test_statistics_of_a_known_ledger(
     assert body["per_month"] == [
         {"label": "2020-04", "count": 1},
         {"label": "2020-05", "count": 2},
+        {"label": "2020-06", "count": 0},
+        {"label": "2020-07", "count": 0},
+        {"label": "2020-08", "count": 0},
         {"label": "2020-09", "count": 1},
     ]
     assert {i["label"]: i["count"] for i in body["per_category"]} == {

@@ -94,7 +94,11 @@ def test_statistics_of_a_known_ledger() -> None:
         _row("2020-06-01", deadlines=[DeadlineFacts("transfer", due, None, "open")]),
     ]
     numbers = compute_statistics(rows, CALENDAR, "en")
-    assert [(i.label, i.count) for i in numbers.per_month] == [("2020-04", 2), ("2020-06", 1)]
+    assert [(i.label, i.count) for i in numbers.per_month] == [
+        ("2020-04", 2),
+        ("2020-05", 0),
+        ("2020-06", 1),
+    ]
     assert [(i.label, i.count) for i in numbers.per_category] == [
         ("Illegal lending, violent debt collection, loan traps", 2),
         ("not registered", 1),
@@ -106,6 +110,8 @@ def test_statistics_of_a_known_ledger() -> None:
     (rate,) = numbers.on_time
     assert (rate.kind, rate.on_time, rate.late, rate.rate) == ("transfer", 1, 1, 0.5)
 
+    across = compute_statistics([_row("2020-11-30"), _row("2021-02-01")], CALENDAR, "en")
+    assert [i.label for i in across.per_month] == ["2020-11", "2020-12", "2021-01", "2021-02"]
     empty = compute_statistics([], CALENDAR, "zh-CN")
     assert empty.total == 0 and empty.median_days_to_transfer is None and empty.on_time == []
 
