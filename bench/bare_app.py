@@ -12,7 +12,9 @@ cost under many concurrent writers; the engine now queues writers itself, so tod
 it only adds a second, redundant lock.
 
 Run by the benchmark as ``python -m uvicorn bench.bare_app:create_app --factory``
-with ``BENCH_DATA_DIR`` set to a fresh folder.
+with ``BENCH_DATA_DIR`` set to a fresh folder, or ``BENCH_DATABASE_URL`` naming a
+PostgreSQL database (then with ``--workers 2``; the benchmark creates the table
+first, since two workers creating it at once would race in PostgreSQL's catalog).
 """
 
 from __future__ import annotations
@@ -83,7 +85,10 @@ async def health() -> dict[str, str]:
 
 
 def create_app() -> Litestar:
-    settings = Settings(data_dir=Path(os.environ.get("BENCH_DATA_DIR", "var/bench-bare")))
+    settings = Settings(
+        data_dir=Path(os.environ.get("BENCH_DATA_DIR", "var/bench-bare")),
+        database_url=os.environ.get("BENCH_DATABASE_URL") or None,
+    )
     db.bind(db.make_engine(settings), tables=[BenchRow])
 
     @contextlib.asynccontextmanager
