@@ -2,7 +2,8 @@
 
 For every village of the demo county: villagers (made-up names, check-digit-valid
 identity numbers under the fictional prefix 6199, stored only as keyed hash and mask),
-a village committee for 2019-2024 (unless Village affairs I already recorded one), an
+a village committee for 2019-2024 (the term before the 2026 general election that
+Village affairs I seeds; skipped where one overlaps it), an
 accountant and the director's spouse (who may not sit on the supervisory committee);
 then, township by township with different diligence, village rules with the anti-gang
 clause (due 15 April), by-election reports (due 31 May, only villages with a vacancy),
@@ -119,8 +120,13 @@ async def seed_demo(settings: Settings, *, seed: int = 2020) -> dict[str, int]:
     villages = [u for u in units if u["kind"] in VILLAGE_KINDS and u["parent"] is not None]
     townships = sorted({u["parent"] for u in villages})
     diligence = {tid: DILIGENCE[i % len(DILIGENCE)] for i, tid in enumerate(townships)}
+    # Village affairs I seeds the committees of the 2026 general election; the 2020
+    # campaign needs the previous term's, seeded here unless one overlaps it.
     with_committee = {
-        row["village"] for row in await VillageCommittee.select(VillageCommittee.village)
+        row["village"]
+        for row in await VillageCommittee.select(VillageCommittee.village).where(
+            (VillageCommittee.term_start < VC_TERM[1]) & (VillageCommittee.term_end > VC_TERM[0])
+        )
     }
     counts = {"people": 0, "rules": 0, "by_elections": 0, "committees": 0, "boards": 0}
     by_election_villages: list[int] = []
