@@ -34,6 +34,7 @@ from tipline.cases.schemas import (
     GrantBody,
     IdentityOut,
     RegisterBody,
+    RegistrationBody,
     ReplyBody,
     ReplySent,
     RevokeBody,
@@ -57,6 +58,7 @@ DONE_MESSAGES = {
     "sent": "cases.done.sent",
     "registered": "cases.done.registered",
     "assigned": "cases.done.assigned",
+    "corrected": "cases.done.corrected",
     "transition": "cases.done.transition",
     "requested": "cases.done.requested",
     "granted": "cases.done.granted",
@@ -320,6 +322,31 @@ class CasesPageController(Controller):
             msgspec.structs.asdict(data),
         )
 
+    @post("/{ledger_no:str}/registration", name="case-registration")
+    async def correct_registration(
+        self,
+        request: AnyRequest,
+        locale: Locale,
+        ledger_no: LedgerNo,
+        data: URLEncodedBody[RegisterForm],
+    ) -> Template | Redirect:
+        """Correct the registration (category, township, summary), with a reason."""
+        user = current_user(request)
+        body = RegistrationBody(
+            category=data.category,
+            summary=data.summary,
+            reason=data.reason,
+            township_id=_int_or_none(data.township),
+        )
+        return await self._act(
+            request,
+            locale,
+            ledger_no,
+            lambda: services.correct_registration(user, ledger_no, body),
+            "corrected",
+            msgspec.structs.asdict(data),
+        )
+
     @post("/{ledger_no:str}/assign", name="case-assign")
     async def assign(
         self,
@@ -572,6 +599,13 @@ class CasesApiController(Controller):
     ) -> CaseFileOut:
         """Register a received tip (登记); ``tip.registered`` with the reason."""
         return await services.register(current_user(request), ledger_no, data)
+
+    @post("/{ledger_no:str}/registration", name="case-registration-api", status_code=200)
+    async def correct_registration(
+        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[RegistrationBody]
+    ) -> CaseFileOut:
+        """Correct category, township or summary; ``tip.registration_corrected``."""
+        return await services.correct_registration(current_user(request), ledger_no, data)
 
     @post("/{ledger_no:str}/assign", name="case-assign-api", status_code=200)
     async def assign(

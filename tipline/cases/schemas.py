@@ -112,6 +112,16 @@ class RegisterBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     assigned_officer_id: int | None = None
 
 
+class RegistrationBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """``POST /api/v1/cases/{ledger_no}/registration``: correct category, township or
+    summary of a registered tip (the whole registration is sent again)."""
+
+    category: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SUMMARY_CHARS)]
+    reason: Reason
+    township_id: int | None = None
+
+
 class CaseFileOut(msgspec.Struct, frozen=True):
     ledger_no: str
     status: str

@@ -75,6 +75,7 @@ from tipline.cases.schemas import (
     IdentityOut,
     NextDeadlineOut,
     RegisterBody,
+    RegistrationBody,
     TimelineEntry,
     TransitionOut,
 )
@@ -437,6 +438,17 @@ async def _check_township(township_id: int | None) -> None:
         raise InvalidRegistration("cases.error.unknown_township")
 
 
+async def _check_registration(category: str, summary: str, township_id: int | None) -> str:
+    """The summary as stored, once category, summary and township are checked."""
+    if category not in CATEGORIES:
+        raise InvalidRegistration("cases.error.unknown_category")
+    cleaned = summary.strip()
+    if not cleaned or len(cleaned) > MAX_SUMMARY_CHARS:
+        raise InvalidRegistration("cases.error.summary_required")
+    await _check_township(township_id)
+    return cleaned
+
+
 async def case_file_out(ledger_no: str) -> CaseFileOut:
     row = await case_row(ledger_no)
     return CaseFileOut(
@@ -458,12 +470,7 @@ async def register(user: CurrentUser, ledger_no: str, data: RegisterBody) -> Cas
     ``tip.registered`` event (检举控告工作规则 Art. 14: item by item, by named officers)."""
     tip = await _tip(ledger_no)
     reason = _reason(data.reason)
-    if data.category not in CATEGORIES:
-        raise InvalidRegistration("cases.error.unknown_category")
-    summary = data.summary.strip()
-    if not summary or len(summary) > MAX_SUMMARY_CHARS:
-        raise InvalidRegistration("cases.error.summary_required")
-    await _check_township(data.township_id)
+    summary = await _check_registration(data.category, data.summary, data.township_id)
     officer_id = data.assigned_officer_id or user.account_id
     await _check_officer(officer_id)
     tip_id = int(tip["id"])
@@ -495,6 +502,52 @@ async def register(user: CurrentUser, ledger_no: str, data: RegisterBody) -> Cas
                 "category": data.category,
                 "township_id": data.township_id,
                 "assigned_officer_id": officer_id,
+            },
+        )
+    return await case_file_out(ledger_no)
+
+
+async def correct_registration(
+    user: CurrentUser, ledger_no: str, data: RegistrationBody
+) -> CaseFileOut:
+    """Correct a registration's category, township or summary, recorded as
+    ``tip.registration_corrected`` with the names of the changed fields.
+
+    The summary itself is never copied into the ledger (neither here nor at
+    registration): a summary that turns out to say too much about the tipster can be
+    rewritten without leaving the old text in the permanent record.
+    """
+    tip = await _tip(ledger_no)
+    why = _reason(data.reason)
+    summary = await _check_registration(data.category, data.summary, data.township_id)
+    tip_id = int(tip["id"])
+    async with db.write_transaction():
+        current = await CaseFile.select().where(CaseFile.tip == tip_id).first()
+        if current is None or not current["category"]:
+            raise NotRegistered()
+        new = {"category": data.category, "township": data.township_id, "summary": summary}
+        changed = sorted(key for key, value in new.items() if current[key] != value)
+        if not changed:
+            return await case_file_out(ledger_no)
+        await CaseFile.update(
+            {
+                CaseFile.category: data.category,
+                CaseFile.township: data.township_id,
+                CaseFile.summary: summary,
+                CaseFile.updated_at: dt.datetime.now(dt.UTC),
+            }
+        ).where(CaseFile.tip == tip_id)
+        await append_event(
+            Actor.account(user.account_id),
+            "tip.registration_corrected",
+            "tip",
+            tip_id,
+            {
+                "ledger_no": tip["ledger_no"],
+                "changed": changed,
+                "category": data.category,
+                "township_id": data.township_id,
+                "reason": why,
             },
         )
     return await case_file_out(ledger_no)

@@ -469,3 +469,44 @@ async def test_filters_and_search_use_metadata_only(
     assert page.status_code == 200
     assert a in page.text and b not in page.text and c not in page.text
     assert await _events("tip.viewed") == []
+
+
+async def test_correcting_a_registration_keeps_no_old_summary_in_the_ledger(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    await sign_in(client, "officer")
+    await _open_box(settings)
+    ledger_no = (await _submit(app))["ledger_no"]
+    body = {"category": "usury", "summary": "改正后的摘要", "reason": "摘要含举报人单位"}
+    early = await client.post(f"/api/v1/cases/{ledger_no}/registration", json=body)
+    assert early.status_code == 409 and early.json()["error"] == "cases.error.not_registered"
+    registered = await _register(client, ledger_no, summary="SECRET-举报人所在单位 张三")
+    assert registered.status_code == 201
+    blank = await client.post(
+        f"/api/v1/cases/{ledger_no}/registration", json={**body, "reason": " "}
+    )
+    assert blank.status_code == 400
+
+    page = await client.get(f"/cases/{ledger_no}")
+    assert f'action="/cases/{ledger_no}/registration"' in page.text
+    form = await csrf_form(
+        client,
+        f"/cases/{ledger_no}",
+        category="usury",
+        township="",
+        summary="改正后的摘要",
+        reason="摘要含举报人单位",
+    )
+    done = await client.post(f"/cases/{ledger_no}/registration", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    (row,) = (await client.get("/api/v1/cases")).json()
+    assert row["summary"] == "改正后的摘要" and row["category"] == "usury"
+    assert row["township"] is None
+    (event,) = await _events("tip.registration_corrected")
+    payload = json.loads(event["payload"])
+    assert payload["changed"] == ["category", "summary", "township"]
+    assert payload["reason"] == "摘要含举报人单位"
+    every = "".join(e["payload"] for e in await _events("tip.registered")) + event["payload"]
+    assert "SECRET" not in every and "改正后的摘要" not in every
+    same = await client.post(f"/api/v1/cases/{ledger_no}/registration", json=body)
+    assert same.status_code == 200 and len(await _events("tip.registration_corrected")) == 1
