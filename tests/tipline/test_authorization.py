@@ -35,6 +35,9 @@ ORG_VIEWERS = frozenset({Role.admin, Role.county_staff, Role.inspector})
 OVERSEERS = frozenset({Role.inspector, Role.leader})
 LEDGER_EXPORTERS = OVERSEERS | OFFICER
 AUTHORITY_READERS = frozenset({Role.admin, Role.officer, Role.inspector, Role.leader})
+VA_READERS = frozenset({Role.township_staff, Role.county_staff, Role.admin, Role.inspector})
+VA_TOWNSHIP = frozenset({Role.township_staff})
+VA_RULES_WRITERS = frozenset({Role.township_staff, Role.county_staff})
 
 # method + path (as Litestar writes it) → the roles that may use it, or PUBLIC.
 EXPECTED: dict[str, frozenset[Role] | str] = {
@@ -72,6 +75,8 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "GET /api/v1/inbox": SIGNED_IN,
     "POST /api/v1/inbox/{notification_id:int}/read": SIGNED_IN,
     "POST /api/v1/inbox/read-all": SIGNED_IN,
+    "GET /admin/outbox": ADMIN,
+    "GET /api/v1/admin/outbox": ADMIN,
     # deadlines: rules (admin), escalations (read by officers and overseers; only the
     # inspector resolves one)
     "GET /admin/duedates": ADMIN,
@@ -210,6 +215,48 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "POST /api/v1/exports": OFFICER,
     "POST /api/v1/exports/{request_id:int}/decision": OFFICER,
     "POST /api/v1/exports/{request_id:int}/download": OFFICER,
+    # village affairs II (issue 7): every village-affairs role reads (township staff
+    # only their own villages, checked by the handlers); township staff enter records,
+    # the county reviews village rules; the public pages need no account.
+    "GET /villageaffairs/dashboard": VA_READERS,
+    "GET /villageaffairs/dashboard.xlsx": VA_READERS,
+    "GET /villageaffairs/dashboard/tasks/{task_id:int}/townships/{township_id:int}": VA_READERS,
+    "GET /villageaffairs/campaigns/villages": VA_READERS,
+    "GET /villageaffairs/campaigns/villages/{village_id:int}": VA_READERS,
+    "GET /api/v1/villageaffairs/dashboard": VA_READERS,
+    "GET /api/v1/villageaffairs/dashboard/tasks/{task_id:int}/townships/{township_id:int}": (
+        VA_READERS
+    ),
+    "GET /villageaffairs/supervision/villages/{village_id:int}": VA_READERS,
+    "POST /villageaffairs/supervision/villages/{village_id:int}/committee": VA_TOWNSHIP,
+    "POST /villageaffairs/supervision/villages/{village_id:int}/work-reports": VA_TOWNSHIP,
+    "GET /villageaffairs/supervision/committees/{committee_id:int}": VA_READERS,
+    "GET /villageaffairs/supervision/overdue": VA_READERS,
+    "GET /api/v1/villageaffairs/supervision/villages/{village_id:int}": VA_READERS,
+    "POST /api/v1/villageaffairs/supervision/villages/{village_id:int}/committee": VA_TOWNSHIP,
+    "POST /api/v1/villageaffairs/supervision/villages/{village_id:int}/work-reports": (
+        VA_TOWNSHIP
+    ),
+    "GET /api/v1/villageaffairs/supervision/overdue": VA_READERS,
+    "GET /villageaffairs/villagerules/villages/{village_id:int}": VA_READERS,
+    "POST /villageaffairs/villagerules/villages/{village_id:int}/{step:str}": VA_RULES_WRITERS,
+    "GET /villageaffairs/villagerules/queue": VA_READERS,
+    "GET /api/v1/villageaffairs/villagerules/villages/{village_id:int}": VA_READERS,
+    "POST /api/v1/villageaffairs/villagerules/villages/{village_id:int}": VA_RULES_WRITERS,
+    "POST /api/v1/villageaffairs/villagerules/{rules_id:int}/submit": VA_RULES_WRITERS,
+    "POST /api/v1/villageaffairs/villagerules/{rules_id:int}/review": VA_RULES_WRITERS,
+    "POST /api/v1/villageaffairs/villagerules/{rules_id:int}/adoption": VA_RULES_WRITERS,
+    "GET /villageaffairs/noticeboards/villages/{village_id:int}": VA_READERS,
+    "POST /villageaffairs/noticeboards/villages/{village_id:int}/{step:str}": VA_TOWNSHIP,
+    "GET /villageaffairs/noticeboards/villages/{village_id:int}/sticker.png": VA_READERS,
+    "GET /villageaffairs/noticeboards/villages/{village_id:int}/sticker.pdf": VA_READERS,
+    "GET /villageaffairs/noticeboards/photos/{photo_id:int}": VA_READERS,
+    "GET /api/v1/villageaffairs/noticeboards/villages/{village_id:int}": VA_READERS,
+    "GET /api/v1/villageaffairs/noticeboards/villages/{village_id:int}/disclosures": VA_READERS,
+    "GET /api/v1/villageaffairs/noticeboards/villages/{village_id:int}/missing": VA_READERS,
+    "GET /api/v1/villageaffairs/noticeboards/villages/{village_id:int}/inspections": VA_READERS,
+    "GET /public": PUBLIC,
+    "GET /public/villages/{code:str}": PUBLIC,
 }
 
 # Routes whose handler ends the session; they are called last for each role.
