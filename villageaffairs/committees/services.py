@@ -592,3 +592,44 @@ async def register_rows(
             )
         )
     return result
+
+
+async def sitting_members_by_village(
+    village_ids: list[int], on: dt.date | None = None
+) -> dict[int, tuple[CommitteeOut, list[MemberOut]]]:
+    """Each village's current committee and sitting members, in two queries (exports)."""
+    day = _today(on)
+    if not village_ids:
+        return {}
+    rows = (
+        await VillageCommittee.select()
+        .where(
+            VillageCommittee.village.is_in(village_ids)
+            & (VillageCommittee.term_start <= day)
+            & (VillageCommittee.term_end > day)
+        )
+        .order_by(VillageCommittee.term_start)
+    )
+    committees = {row["id"]: _committee_out(row) for row in rows}
+    result: dict[int, tuple[CommitteeOut, list[MemberOut]]] = {
+        c.village_id: (c, []) for c in committees.values()
+    }
+    if not committees:
+        return {}
+    members = (
+        await Membership.select(*_MEMBER_COLUMNS)
+        .where(
+            Membership.committee.is_in(list(committees))
+            & (Membership.start <= day)
+            & (Membership.end.is_null() | (Membership.end > day))
+        )
+        .order_by(Membership.id)
+    )
+    for row in members:
+        member = _member_out(row)
+        village_id = committees[member.committee_id].village_id
+        if result[village_id][0].id == member.committee_id:
+            result[village_id][1].append(member)
+    for _, listed in result.values():
+        listed.sort(key=lambda m: (_POST_ORDER[m.post], m.membership_id))
+    return result

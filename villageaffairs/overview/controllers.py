@@ -50,19 +50,21 @@ class OverviewPageController(Controller):
             return translate(locale, key)
 
         out: list[list[Any]] = []
-        for row in await committees.register_rows(user):
-            view = await committees.committee_view(user, row.village_id)
-            if view.committee is None:
+        rows = await committees.register_rows(user)
+        sitting = await committees.sitting_members_by_village([r.village_id for r in rows])
+        for row in rows:
+            if row.village_id not in sitting:
                 out.append([row.township, row.name, "", "", "", "", "", ""])
                 continue
-            for m in view.members:
+            committee, members = sitting[row.village_id]
+            for m in members:
                 out.append(
                     [
                         row.township,
                         row.name,
-                        view.committee.term_start,
-                        view.committee.term_end,
-                        view.committee.seats,
+                        committee.term_start,
+                        committee.term_end,
+                        committee.seats,
                         m.name,
                         t(f"people.gender.{m.gender.value}"),
                         t(f"committees.post.{m.post.value}"),
