@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tipline.deadlines.scheduler import Job
 from villageaffairs.appraisals import controllers as appraisals_controllers
 from villageaffairs.committees import controllers as committees_controllers
+from villageaffairs.committees.services import close_terms_job
 from villageaffairs.elections import controllers as elections_controllers
 from villageaffairs.overview import controllers as overview_controllers
 from villageaffairs.reports import controllers as reports_controllers
@@ -19,3 +21,7 @@ route_handlers: list[Any] = [
     *reviews_controllers.route_handlers,
     *appraisals_controllers.route_handlers,
 ]
+
+# Daily at 01:00 China time: committees whose term is over end their memberships and
+# close their vacancies (idempotent).
+TERM_END_JOB = Job("villageaffairs-term-end", close_terms_job, "cron", {"hour": 17, "minute": 5})

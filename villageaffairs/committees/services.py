@@ -18,7 +18,7 @@ import msgspec
 
 from tipline import db
 from tipline.auth import CurrentUser
-from tipline.ledger.services import Actor, append_event
+from tipline.ledger.services import SYSTEM, Actor, append_event
 from tipline.orgunits.services import require_visible, visible_unit_ids
 from tipline.orgunits.tables import VILLAGE_KINDS, OrgUnit
 from villageaffairs.committees import rules
@@ -633,3 +633,53 @@ async def sitting_members_by_village(
     for _, listed in result.values():
         listed.sort(key=lambda m: (_POST_ORDER[m.post], m.membership_id))
     return result
+
+
+async def close_terms(on: dt.date | None = None) -> int:
+    """End the memberships of committees whose term is over (``term_end``) and close
+    their open vacancies (``closed_term_end``): the general election takes over.
+
+    Idempotent: a second run finds nothing to end. Returns how many memberships ended.
+    """
+    day = _today(on)
+    actor = SYSTEM
+    ended = 0
+    async with db.write_transaction():
+        with_open_members = await Membership.select(
+            Membership.committee.as_alias("id"),
+            Membership.committee.term_end.as_alias("term_end"),
+        ).where(Membership.end.is_null() & (Membership.committee.term_end <= day))
+        with_open_vacancies = await Vacancy.select(
+            Vacancy.committee.as_alias("id"), Vacancy.committee.term_end.as_alias("term_end")
+        ).where(
+            Vacancy.status.is_in(
+                [VacancyStatus.open.value, VacancyStatus.by_election_planned.value]
+            )
+            & (Vacancy.committee.term_end <= day)
+        )
+        over = {row["id"]: row for row in [*with_open_members, *with_open_vacancies]}.values()
+        for committee in over:
+            open_members = await Membership.select(Membership.id).where(
+                (Membership.committee == committee["id"]) & Membership.end.is_null()
+            )
+            for m in open_members:
+                await end_membership(actor, m["id"], committee["term_end"], EndReason.term_end)
+                ended += 1
+            for v in await Vacancy.select(Vacancy.id).where(
+                (Vacancy.committee == committee["id"])
+                & Vacancy.status.is_in(
+                    [VacancyStatus.open.value, VacancyStatus.by_election_planned.value]
+                )
+            ):
+                await set_vacancy_status(
+                    actor,
+                    v["id"],
+                    VacancyStatus.closed_term_end,
+                    (VacancyStatus.open, VacancyStatus.by_election_planned),
+                    on=committee["term_end"],
+                )
+    return ended
+
+
+async def close_terms_job() -> None:
+    await close_terms()

@@ -129,3 +129,26 @@ async def test_accountant_post(app: Litestar) -> None:
     await Post.insert(Post(village=c.village_a1, person=a, kind="accountant", start=DAY))
     assert await is_accountant_or_bookkeeper(a, DAY)
     assert not await is_accountant_or_bookkeeper(b, DAY)
+
+
+async def test_term_end_closes_memberships_and_vacancies_once(app: Litestar) -> None:
+    c = await make_county()
+    clerk = user(Role.township_staff, c.town_a)
+    ids = await people(c.village_a1, FIVE)
+    committee = await services.record_committee(
+        clerk, c.village_a1, dt.date(2017, 3, 1), 5, members_of(ids)
+    )
+    assert committee.term_end == dt.date(2020, 3, 1)
+    member = (await services.current_members(c.village_a1, dt.date(2019, 1, 1)))[4]
+    vacancy = await services.end_membership_by_hand(
+        clerk, member.membership_id, dt.date(2019, 6, 1), "died"
+    )
+    assert vacancy is not None
+    assert await services.close_terms(dt.date(2020, 2, 29)) == 0
+    assert await services.close_terms(dt.date(2020, 3, 1)) == 4
+    assert await services.close_terms(dt.date(2020, 3, 2)) == 0
+    closed = await services.get_vacancy(vacancy.id)
+    assert closed.status is VacancyStatus.closed_term_end
+    assert closed.closed_on == dt.date(2020, 3, 1)
+    view = await services.committee_view(clerk, c.village_a1, dt.date(2020, 1, 1))
+    assert {m.end_reason for m in view.former} == {"term_end", "died"}
