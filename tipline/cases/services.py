@@ -346,7 +346,10 @@ def _matches(row: CaseRow, filters: CaseFilter) -> bool:
 
 
 async def list_cases(
-    filters: CaseFilter | None = None, *, today: dt.date | None = None
+    filters: CaseFilter | None = None,
+    *,
+    today: dt.date | None = None,
+    ledger_no: str | None = None,
 ) -> list[CaseRow]:
     """The tip ledger by ledger number, newest first: metadata only, nothing is decrypted.
 
@@ -368,8 +371,12 @@ async def list_cases(
         query = query.where(Tip.status == filters.status)
     if filters.channel:
         query = query.where(Tip.channel == filters.channel)
+    files_query = CaseFile.select()
+    if ledger_no is not None:
+        query = query.where(Tip.ledger_no == ledger_no)
+        files_query = files_query.where(CaseFile.tip.ledger_no == ledger_no)
     tips = await query
-    files = {int(row["tip"]): row for row in await CaseFile.select()}
+    files = {int(row["tip"]): row for row in await files_query}
     townships = {choice.id: choice.name for choice in await township_choices()}
     names = await officer_names(
         int(row["assigned_officer_id"])
@@ -406,10 +413,10 @@ async def list_cases(
 async def case_row(ledger_no: str) -> CaseRow:
     """The ledger line of one tip (the case page's facts; no decryption)."""
     tip = await _tip(ledger_no)
-    for row in await list_cases(CaseFilter(q=tip["ledger_no"])):
-        if row.ledger_no == tip["ledger_no"]:
-            return row
-    raise CaseNotFound()
+    rows = await list_cases(ledger_no=tip["ledger_no"])
+    if not rows:
+        raise CaseNotFound()
+    return rows[0]
 
 
 # --- registration and assignment ------------------------------------------------------------
