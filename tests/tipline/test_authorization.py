@@ -37,6 +37,7 @@ LEDGER_EXPORTERS = OVERSEERS | OFFICER
 AUTHORITY_READERS = frozenset({Role.admin, Role.officer, Role.inspector, Role.leader})
 VA_READERS = frozenset({Role.township_staff, Role.county_staff, Role.admin, Role.inspector})
 VA_TOWNSHIP = frozenset({Role.township_staff})
+VA_PLANNERS = frozenset({Role.county_staff, Role.admin})
 VA_RULES_WRITERS = frozenset({Role.township_staff, Role.county_staff})
 
 # method + path (as Litestar writes it) → the roles that may use it, or PUBLIC.
@@ -222,6 +223,10 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "GET /villageaffairs/dashboard.xlsx": VA_READERS,
     "GET /villageaffairs/dashboard/tasks/{task_id:int}/townships/{township_id:int}": VA_READERS,
     "GET /villageaffairs/campaigns/villages": VA_READERS,
+    "GET /villageaffairs/campaigns": VA_READERS,
+    "POST /villageaffairs/campaigns": VA_PLANNERS,
+    "GET /api/v1/villageaffairs/campaigns": VA_READERS,
+    "POST /api/v1/villageaffairs/campaigns": VA_PLANNERS,
     "GET /villageaffairs/campaigns/villages/{village_id:int}": VA_READERS,
     "GET /api/v1/villageaffairs/dashboard": VA_READERS,
     "GET /api/v1/villageaffairs/dashboard/tasks/{task_id:int}/townships/{township_id:int}": (
@@ -234,9 +239,7 @@ EXPECTED: dict[str, frozenset[Role] | str] = {
     "GET /villageaffairs/supervision/overdue": VA_READERS,
     "GET /api/v1/villageaffairs/supervision/villages/{village_id:int}": VA_READERS,
     "POST /api/v1/villageaffairs/supervision/villages/{village_id:int}/committee": VA_TOWNSHIP,
-    "POST /api/v1/villageaffairs/supervision/villages/{village_id:int}/work-reports": (
-        VA_TOWNSHIP
-    ),
+    "POST /api/v1/villageaffairs/supervision/villages/{village_id:int}/work-reports": (VA_TOWNSHIP),
     "GET /api/v1/villageaffairs/supervision/overdue": VA_READERS,
     "GET /villageaffairs/villagerules/villages/{village_id:int}": VA_READERS,
     "POST /villageaffairs/villagerules/villages/{village_id:int}/{step:str}": VA_RULES_WRITERS,

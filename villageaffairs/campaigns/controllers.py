@@ -6,21 +6,110 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+import msgspec
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter, PathParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import Role, current_user, requires
 from tipline.deadlines.services import today_local
+from tipline.errors import Invalid
+from tipline.ledger.services import Actor
 from tipline.orgunits.services import list_visible_units
 from tipline.orgunits.tables import VILLAGE_KINDS
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
 from villageaffairs.campaigns import charts, services
 from villageaffairs.campaigns.access import require_village
-from villageaffairs.campaigns.schemas import Dashboard, DrillDown
+from villageaffairs.campaigns.schemas import CampaignOut, Dashboard, DrillDown
+from villageaffairs.campaigns.services import TaskSpec
+from villageaffairs.campaigns.tables import TaskKind
 
 VIEWERS = requires(Role.county_staff, Role.admin, Role.inspector, Role.township_staff)
+PLANNERS = requires(Role.county_staff, Role.admin)
+TASK_ROWS = 6
+
+
+class TaskIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    title: str
+    kind: TaskKind
+    due_on: dt.date
+    approval_levels: int = 2
+    village_codes: list[str] | None = None  # None: every village and community
+    legal_basis: str = ""
+
+
+class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    title: str
+    year: int
+    tasks: list[TaskIn]
+
+
+class BadCampaignForm(Invalid):
+    message_key = "campaigns.error.bad_task"
+
+
+async def _create(request: Request[Any, Any, Any], data: CampaignIn) -> CampaignOut:
+    specs = []
+    for task in data.tasks:
+        ids = (
+            await services.village_ids_for_codes(task.village_codes)
+            if task.village_codes is not None
+            else None
+        )
+        specs.append(
+            TaskSpec(
+                code=task.code,
+                title=task.title,
+                kind=task.kind,
+                due_on=task.due_on,
+                approval_levels=task.approval_levels,
+                village_ids=ids,
+                legal_basis=task.legal_basis,
+            )
+        )
+    campaign_id = await services.create_campaign(
+        Actor.account(current_user(request).account_id),
+        code=data.code,
+        title=data.title,
+        year=data.year,
+        tasks=specs,
+    )
+    return await services.get_campaign(campaign_id)
+
+
+def campaign_from_form(form: dict[str, str]) -> CampaignIn:
+    """The campaign typed into the page; a task row without a title is skipped."""
+    try:
+        tasks = []
+        for row in range(1, TASK_ROWS + 1):
+            title = form.get(f"title_{row}", "").strip()
+            if not title:
+                continue
+            codes = form.get(f"villages_{row}", "").replace(",", " ").split()
+            tasks.append(
+                TaskIn(
+                    code=form.get(f"code_{row}", "").strip() or f"t{row}",
+                    title=title,
+                    kind=TaskKind(form.get(f"kind_{row}", "")),
+                    due_on=dt.date.fromisoformat(form.get(f"due_{row}", "")),
+                    approval_levels=int(form.get(f"levels_{row}", "2")),
+                    village_codes=codes or None,
+                )
+            )
+        return CampaignIn(
+            code=form.get("code", ""),
+            title=form.get("title", ""),
+            year=int(form.get("year", "0")),
+            tasks=tasks,
+        )
+    except ValueError:
+        raise BadCampaignForm() from None
+
+
 Id = Annotated[int, PathParameter(ge=1)]
 CampaignId = Annotated[int | None, Parameter(ge=1, required=False)]
 Today = Annotated[dt.date | None, Parameter(required=False, description="as of this day")]
@@ -127,6 +216,44 @@ class DashboardPageController(Controller):
             context={"village": village, "tasks": await services.village_tasks(village_id)},
         )
 
+    @get("/campaigns", name="campaigns-list")
+    async def campaigns(self, request: Request[Any, Any, Any]) -> Template:
+        """The campaigns and their tasks; the county plans a new one here."""
+        user = current_user(request)
+        return Template(
+            "campaigns/campaigns.html",
+            context={
+                "campaigns": await services.list_campaigns(),
+                "can_plan": user.role in (Role.county_staff, Role.admin),
+                "kinds": [kind.value for kind in TaskKind],
+                "rows": range(1, TASK_ROWS + 1),
+                "form": {},
+                "error": None,
+            },
+        )
+
+    @post("/campaigns", name="campaigns-create", guards=[PLANNERS])
+    async def create(self, request: Request[Any, Any, Any], locale: Locale) -> Template | Redirect:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        try:
+            campaign = await _create(request, campaign_from_form(form))
+        except Invalid as error:
+            return Template(
+                "campaigns/campaigns.html",
+                context={
+                    "campaigns": await services.list_campaigns(),
+                    "can_plan": True,
+                    "kinds": [kind.value for kind in TaskKind],
+                    "rows": range(1, TASK_ROWS + 1),
+                    "form": form,
+                    "error": translate(locale, error.key, **error.values),
+                },
+                status_code=error.status_code,
+            )
+        return Redirect(
+            f"/villageaffairs/dashboard?campaign_id={campaign.id}", status_code=HTTP_303_SEE_OTHER
+        )
+
 
 class DashboardApiController(Controller):
     path = "/api/v1/villageaffairs/dashboard"
@@ -147,4 +274,20 @@ class DashboardApiController(Controller):
         return await services.drill_down(current_user(request), task_id, township_id, today=today)
 
 
-route_handlers = [DashboardPageController, DashboardApiController]
+class CampaignApiController(Controller):
+    path = "/api/v1/villageaffairs/campaigns"
+    guards = [VIEWERS]
+    tags = ["villageaffairs"]
+
+    @get("/", name="campaigns-api-list")
+    async def campaigns(self) -> list[CampaignOut]:
+        return await services.list_campaigns()
+
+    @post("/", name="campaigns-api-create", guards=[PLANNERS], status_code=201)
+    async def create(self, request: Request[Any, Any, Any], data: CampaignIn) -> CampaignOut:
+        """A campaign with its tasks (due date, villages by code or all, approval levels
+        0 recorded / 1 township / 2 county); statuses are derived at once."""
+        return await _create(request, data)
+
+
+route_handlers = [DashboardPageController, DashboardApiController, CampaignApiController]

@@ -81,6 +81,10 @@ class BadTask(Invalid):
     message_key = "campaigns.error.bad_task"
 
 
+class UnknownVillages(Invalid):
+    message_key = "campaigns.error.unknown_villages"
+
+
 class NotYourTownship(Forbidden):
     message_key = "campaigns.error.not_your_township"
 
@@ -165,6 +169,21 @@ async def create_campaign(
         for task in await CampaignTask.select().where(CampaignTask.campaign == campaign_id):
             await refresh_task(task)
     return campaign_id
+
+
+async def village_ids_for_codes(codes: Sequence[str]) -> list[int]:
+    """The ids of villages given by code; an unknown code or a non-village is refused."""
+    wanted = sorted({code.strip() for code in codes if code.strip()})
+    if not wanted:
+        return []
+    rows = await OrgUnit.select(OrgUnit.id, OrgUnit.code, OrgUnit.kind).where(
+        OrgUnit.code.is_in(wanted)
+    )
+    found = {row["code"]: row for row in rows if row["kind"] in VILLAGE_KINDS}
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise UnknownVillages(codes=", ".join(unknown[:5])[:60])
+    return [found[code]["id"] for code in wanted]
 
 
 async def list_campaigns() -> list[CampaignOut]:
@@ -692,3 +711,20 @@ def export_xlsx(board: Dashboard, labels: dict[str, str]) -> bytes:
 def _safe(text: str) -> str:
     """No cell starts with a formula character (OWASP: CSV/formula injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+# --- the approval chain's steps move the statuses at once ------------------------------------
+
+
+async def _by_election_step(report: Any, step: str) -> None:
+    """A by-election report's step (Village affairs I) re-derives that village's task."""
+    await refresh_for(TaskKind.by_election, report.village_id)
+
+
+def _install_report_hooks() -> None:
+    from villageaffairs.reports import services as reports
+
+    reports.on_step("by_election", _by_election_step)
+
+
+_install_report_hooks()

@@ -230,3 +230,58 @@ async def test_disclosures_missing_and_inspection(
     assert response.status_code == 303
     text = (await client.get(page)).text
     assert "待整改" in text and "未公开财务明细" in text
+
+
+async def test_county_plans_a_campaign_township_staff_cannot(
+    client: AsyncTestClient[Litestar], app: Litestar
+) -> None:
+    c = await _setup(client)
+    form = await csrf_form(client, "/villageaffairs/campaigns")
+    refused = await client.post("/villageaffairs/campaigns", data={**form, "code": "X"})
+    assert refused.status_code == 403
+
+    county = await extra_client(app)
+    account = await make_account(Role.county_staff, org_unit_id=c.county)
+    assert (await log_in(county, account)).status_code == 200
+    form = await csrf_form(
+        county,
+        "/villageaffairs/campaigns",
+        code="2021",
+        title="2021年回头看",
+        year="2021",
+        title_1="补选",
+        kind_1="by_election",
+        due_1="2021-05-31",
+        levels_1="2",
+        villages_1="999901001 nope",
+    )
+    response = await county.post("/villageaffairs/campaigns", data=form)
+    assert response.status_code == 400 and "nope" in response.text
+    form["villages_1"] = "999901001 999902001"
+    response = await county.post("/villageaffairs/campaigns", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    created = await county.post(
+        "/api/v1/villageaffairs/campaigns",
+        json={
+            "code": "2022",
+            "title": "2022",
+            "year": 2022,
+            "tasks": [
+                {
+                    "code": "rules",
+                    "title": "村规民约",
+                    "kind": "village_rules",
+                    "due_on": "2022-04-15",
+                    "approval_levels": 0,
+                }
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    listed = (await county.get("/api/v1/villageaffairs/campaigns")).json()
+    by_code = {campaign["code"]: campaign for campaign in listed}
+    assert by_code["2021"]["tasks"][0]["all_villages"] is False
+    board = (
+        await county.get(f"/api/v1/villageaffairs/dashboard?campaign_id={by_code['2021']['id']}")
+    ).json()
+    assert [row["cells"][0]["expected"] for row in board["townships"]] == [1, 1]
