@@ -4,6 +4,7 @@ second officer's approval, and the roles that see nothing; through HTTP, on both
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from litestar import Litestar
@@ -252,3 +253,34 @@ async def test_the_json_mirror_is_described_in_the_openapi_document(client: Clie
         assert any(key.endswith(name) for key in schemas), name
     register = paths["/api/v1/cases/{ledger_no}/register"]["post"]
     assert "201" in register["responses"]
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_every_label_of_the_case_pages_is_translated(
+    client: Client, app: Litestar, settings: Settings, language: str
+) -> None:
+    await sign_in(client, "officer")
+    second_client = await extra_client(app)
+    await sign_in(second_client, "officer")
+    await _open_box(settings)
+    ledger_no = (await _submit(app, identity=True))["ledger_no"]
+    registered = await client.post(
+        f"/api/v1/cases/{ledger_no}/register",
+        json={"category": "usury", "summary": "摘要", "reason": "登记"},
+    )
+    assert registered.status_code == 201
+    for action in ("void", "open_identity"):
+        asked = await client.post(
+            f"/api/v1/cases/{ledger_no}/approvals", json={"action": action, "reason": "理由"}
+        )
+        assert asked.status_code == 201
+    decided = await second_client.post(
+        f"/api/v1/cases/approvals/{asked.json()['id']}", json={"approve": True, "reason": "同意"}
+    )
+    assert decided.status_code == 200
+    client.cookies.set("lang", language)
+    for path in ("/cases", f"/cases/{ledger_no}", "/cases/approvals"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        leftovers = re.findall(r"\b(?:cases|duedates|intake)\.[a-z_]+[a-z_.]*", page.text)
+        assert not leftovers, (path, leftovers)
