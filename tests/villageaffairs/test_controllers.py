@@ -136,6 +136,7 @@ async def test_township_pages_forms_api_and_exports(
     for path, title in (
         ("/villageaffairs/registers/committees.xlsx", "李娟"),
         ("/villageaffairs/registers/vacancies.xlsx", "死亡"),
+        ("/villageaffairs/registers/people.xlsx", "李娟"),
         ("/villageaffairs/by-elections/export.xlsx", None),
         ("/villageaffairs/lookbacks/export.xlsx", None),
         ("/villageaffairs/appraisals/export.xlsx", None),
@@ -145,6 +146,7 @@ async def test_township_pages_forms_api_and_exports(
         sheet = load_workbook(io.BytesIO(response.content)).active
         cells = [str(cell.value) for row in sheet.iter_rows() for cell in row]
         assert cells and cells[0]
+        assert number not in cells
         if title:
             assert title in cells
 

@@ -14,6 +14,7 @@ from tipline.web.i18n import translate
 from tipline.web.templating import request_locale
 from villageaffairs.committees import services as committees
 from villageaffairs.overview import services
+from villageaffairs.people import services as people
 from villageaffairs.web import VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
 
 
@@ -81,6 +82,50 @@ class OverviewPageController(Controller):
             t("committees.col.post"),
         ]
         return xlsx_response("committees.xlsx", workbook(t("committees.title"), header, out))
+
+    @get("/registers/people.xlsx", name="overview-people-export")
+    async def export_people(self, request: AnyRequest) -> Response[bytes]:
+        """The people register: name, gender, masked id number, committee post and other
+        posts (never a clear id number)."""
+        user = current_user(request)
+        locale = request_locale(request)
+
+        def t(key: str) -> str:
+            return translate(locale, key)
+
+        rows = await committees.register_rows(user)
+        sitting = await committees.sitting_members_by_village([r.village_id for r in rows])
+        out: list[list[Any]] = []
+        for row in rows:
+            on_committee = {
+                m.person_id: t(f"committees.post.{m.post.value}")
+                for m in sitting.get(row.village_id, (None, []))[1]
+            }
+            posts: dict[int, list[str]] = {}
+            for post in await people.current_posts(row.village_id):
+                posts.setdefault(post.person_id, []).append(t(f"people.post.{post.kind.value}"))
+            for person in await people.people_of_village(row.village_id):
+                out.append(
+                    [
+                        row.township,
+                        row.name,
+                        person.name,
+                        t(f"people.gender.{person.gender.value}"),
+                        person.id_masked,
+                        on_committee.get(person.id, ""),
+                        "、".join(posts.get(person.id, [])),
+                    ]
+                )
+        header = [
+            t("villageaffairs.common.township"),
+            t("villageaffairs.common.village"),
+            t("people.col.name"),
+            t("people.col.gender"),
+            t("people.col.id_masked"),
+            t("committees.col.post"),
+            t("people.col.posts"),
+        ]
+        return xlsx_response("people.xlsx", workbook(t("people.title"), header, out))
 
     @get("/registers/vacancies.xlsx", name="overview-vacancies-export")
     async def export_vacancies(self, request: AnyRequest) -> Response[bytes]:
