@@ -10,7 +10,8 @@ staff, with no network in between:
 
 * ``page``: ``GET /villageaffairs/dashboard`` (HTML, matrix + charts);
 * ``api``: ``GET /api/v1/villageaffairs/dashboard`` (JSON);
-* ``service``: ``campaigns.services.dashboard()`` alone.
+* ``service``: ``campaigns.services.dashboard()`` alone;
+* ``baseline``: ``GET /api/v1/auth/me`` (session lookup and middleware only), for scale.
 
     .venv/bin/python -m bench.dashboard                      # demo county on SQLite
     .venv/bin/python -m bench.dashboard --postgres DSN       # also 20,000 villages there
@@ -229,6 +230,7 @@ async def run_scale(
         )
         assert login.status_code == 200, login.text
         for name, path in (
+            ("baseline", "/api/v1/auth/me"),
             ("page", "/villageaffairs/dashboard"),
             ("api", "/api/v1/villageaffairs/dashboard"),
         ):
@@ -249,7 +251,7 @@ def _print(result: dict[str, Any], target_ms: float) -> None:
         f"{result['scale']} on {result['backend']}: {result['villages']} villages, "
         f"{result['task_instances']} task instances (seeded in {result['seed_seconds']} s)"
     )
-    for name in ("service", "api", "page"):
+    for name in ("baseline", "service", "api", "page"):
         s = result[name]
         verdict = "ok" if s["p95_ms"] <= target_ms else "OVER TARGET"
         print(

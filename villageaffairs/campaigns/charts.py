@@ -12,6 +12,9 @@ BAR_HEIGHT = 16
 GAP = 8
 LABEL_WIDTH = 150
 PLOT_WIDTH = 300
+MAX_TOWNSHIP_BARS = 30
+"""A province-wide chart of hundreds of bars reads as noise: beyond this, the chart shows
+the townships furthest behind (the matrix above still lists every township)."""
 
 
 def _bar(x: float, y: float, width: float, fill: str, title: str) -> str:
@@ -75,6 +78,10 @@ def township_chart(board: Dashboard, task_index: int, labels: dict[str, str]) ->
     """For one task: each township's villages done on time, done late, and not done."""
     task = board.campaign.tasks[task_index]
     rows = board.townships
+    if len(rows) > MAX_TOWNSHIP_BARS:
+        rows = sorted(
+            rows, key=lambda r: (r.cells[task_index].completeness, r.cells[task_index].timeliness)
+        )[:MAX_TOWNSHIP_BARS]
     height = len(rows) * (BAR_HEIGHT + 4) + 40
     width = LABEL_WIDTH + PLOT_WIDTH + 60
     parts = [
