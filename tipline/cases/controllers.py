@@ -65,6 +65,7 @@ DONE_MESSAGES = {
     "revoked": "cases.done.revoked",
     "approved": "cases.done.approved",
     "refused": "cases.done.refused",
+    "withdrawn": "cases.done.withdrawn",
 }
 STATUSES = (
     "received",
@@ -223,6 +224,21 @@ class CasesPageController(Controller):
             },
             status_code=error.status_code if error else 200,
         )
+
+    @post("/approvals/{approval_id:int}/withdraw", name="case-approval-withdraw")
+    async def withdraw(
+        self,
+        request: AnyRequest,
+        locale: Locale,
+        approval_id: ApprovalId,
+        data: URLEncodedBody[ReasonForm],
+    ) -> Template | Redirect:
+        """Withdraw one's own pending request, with a reason."""
+        try:
+            await services.withdraw_approval(current_user(request), approval_id, data.reason)
+        except DomainError as error:
+            return await self._approvals_page(request, locale, error=error)
+        return Redirect("/cases/approvals?done=withdrawn", status_code=HTTP_303_SEE_OTHER)
 
     @post("/approvals/{approval_id:int}", name="case-approval-decide")
     async def decide(
@@ -556,6 +572,15 @@ class CasesApiController(Controller):
     async def approvals(self, request: AnyRequest) -> list[ApprovalOut]:
         """Pending two-person requests (oldest first), then the latest decisions."""
         return await services.list_approvals(current_user(request))
+
+    @post(
+        "/approvals/{approval_id:int}/withdraw", name="case-approval-withdraw-api", status_code=200
+    )
+    async def withdraw(
+        self, request: AnyRequest, approval_id: ApprovalId, data: JSONBody[RevokeBody]
+    ) -> ApprovalOut:
+        """Withdraw one's own pending request (403 for another officer's)."""
+        return await services.withdraw_approval(current_user(request), approval_id, data.reason)
 
     @post("/approvals/{approval_id:int}", name="case-approval-decide-api", status_code=200)
     async def decide(

@@ -122,3 +122,9 @@ class LastOfficer(Conflict):
     tip is withheld from every designated officer (扣压)."""
 
     message_key = "cases.error.last_officer"
+
+
+class NotRequester(Forbidden):
+    """Only the officer who asked may withdraw a request."""
+
+    message_key = "cases.error.not_requester"

@@ -45,6 +45,7 @@ from tipline.cases.exceptions import (
     NotApproved,
     NotARecipient,
     NotRegistered,
+    NotRequester,
     ReasonRequired,
     SelfApproval,
     TransitionNotAllowed,
@@ -834,6 +835,49 @@ async def decide_approval(
     return out
 
 
+async def withdraw_approval(user: CurrentUser, approval_id: int, reason: str) -> ApprovalOut:
+    """The requester takes back a pending request (asked by mistake, or no longer
+    needed); recorded as ``tip.approval_withdrawn``. Nobody else may withdraw it."""
+    why = _reason(reason)
+    async with db.write_transaction():
+        row = await CaseApproval.select().where(CaseApproval.id == approval_id).first()
+        if row is None:
+            raise ApprovalNotFound()
+        if int(row["requested_by"]) != user.account_id:
+            raise NotRequester()
+        changed = (
+            await CaseApproval.update(
+                {
+                    CaseApproval.status: "withdrawn",
+                    CaseApproval.decided_by: user.account_id,
+                    CaseApproval.decided_at: dt.datetime.now(dt.UTC),
+                    CaseApproval.decision_reason: why,
+                }
+            )
+            .where((CaseApproval.id == approval_id) & (CaseApproval.status == "pending"))
+            .returning(CaseApproval.id)
+        )
+        if not changed:
+            raise ApprovalDecided()
+        tip_id = int(row["tip"])
+        ledger = await Tip.select(Tip.ledger_no).where(Tip.id == tip_id).first()
+        assert ledger is not None
+        await append_event(
+            Actor.account(user.account_id),
+            "tip.approval_withdrawn",
+            "tip",
+            tip_id,
+            {
+                "ledger_no": ledger["ledger_no"],
+                "approval_id": approval_id,
+                "approval_action": row["action"],
+                "reason": why,
+            },
+        )
+    (out,) = await _approvals_out(await _approval_rows(CaseApproval.id == approval_id), user)
+    return out
+
+
 # --- the real-name identity -----------------------------------------------------------------
 
 
@@ -927,7 +971,7 @@ async def identity_history(tip_id: int) -> list[IdentityHistoryEntry]:
             entries.append(
                 IdentityHistoryEntry(
                     approval_id=approval_id,
-                    step="refused" if row["status"] == "refused" else "approved",
+                    step=row["status"] if row["status"] in ("refused", "withdrawn") else "approved",
                     at=minute_text(row["decided_at"]),
                     officer=names.get(int(row["decided_by"]), ""),
                     reason=row["decision_reason"] or "",

@@ -510,3 +510,38 @@ async def test_correcting_a_registration_keeps_no_old_summary_in_the_ledger(
     assert "SECRET" not in every and "改正后的摘要" not in every
     same = await client.post(f"/api/v1/cases/{ledger_no}/registration", json=body)
     assert same.status_code == 200 and len(await _events("tip.registration_corrected")) == 1
+
+
+async def test_only_the_requester_withdraws_a_pending_request(
+    client: Client, app: Litestar, settings: Settings
+) -> None:
+    _, second_client, _ = await _two_officers(client, app, settings)
+    ledger_no = (await _submit(app))["ledger_no"]
+    asked = await client.post(
+        f"/api/v1/cases/{ledger_no}/approvals", json={"action": "void", "reason": "以为是测试"}
+    )
+    approval_id = asked.json()["id"]
+    theirs = await second_client.post(
+        f"/api/v1/cases/approvals/{approval_id}/withdraw", json={"reason": "替他撤回"}
+    )
+    assert theirs.status_code == 403 and theirs.json()["error"] == "cases.error.not_requester"
+    page = await client.get("/cases/approvals")
+    assert f'action="/cases/approvals/{approval_id}/withdraw"' in page.text
+    form = await csrf_form(client, "/cases/approvals", reason="")
+    blank = await client.post(f"/cases/approvals/{approval_id}/withdraw", data=form)
+    assert blank.status_code == 400
+    form = await csrf_form(client, "/cases/approvals", reason="其实是真实举报")
+    done = await client.post(
+        f"/cases/approvals/{approval_id}/withdraw", data=form, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("done=withdrawn")
+    late = await second_client.post(
+        f"/api/v1/cases/approvals/{approval_id}", json={"approve": True, "reason": "同意"}
+    )
+    assert late.status_code == 409 and await _status(ledger_no) == "received"
+    (event,) = await _events("tip.approval_withdrawn")
+    assert json.loads(event["payload"])["reason"] == "其实是真实举报"
+    again = await client.post(
+        f"/api/v1/cases/{ledger_no}/approvals", json={"action": "void", "reason": "确是测试"}
+    )
+    assert again.status_code == 201  # a withdrawn request no longer blocks a new one
