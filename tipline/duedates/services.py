@@ -408,6 +408,22 @@ async def _meet(
     return True
 
 
+_due_memo: tuple[WorkingCalendar | None, dict[tuple[dt.date, int], dt.date]] = (None, {})
+
+
+def _due_on(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.date:
+    """``calendar.add_working_days`` remembered for this calendar snapshot: the tip box asks
+    the same few questions (today, 1/5/15 working days) for every tip of the day."""
+    global _due_memo
+    if _due_memo[0] is not calendar or len(_due_memo[1]) > 10_000:
+        _due_memo = (calendar, {})
+    memo = _due_memo[1]
+    key = (start, n)
+    if key not in memo:
+        memo[key] = calendar.add_working_days(start, n)
+    return memo[key]
+
+
 async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
     """Store the due dates of every active rule triggered by ``trigger`` for this tip."""
     await ensure_default_rules()
@@ -439,7 +455,7 @@ async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
             satisfied_by=rule["satisfied_by"],
             started_at=at,
             start_day=start_day,
-            due_on=calendar.add_working_days(start_day, int(rule["working_days"])),
+            due_on=_due_on(calendar, start_day, int(rule["working_days"])),
         )
         for rule in rules
         if (real_name or not rule["real_name_only"]) and rule["kind"] not in open_kinds
@@ -469,10 +485,10 @@ async def on_tip_transition(done: TransitionDone) -> None:
     Runs inside the transition's transaction, so a due date is stored with the event
     that set it, and a met deadline with the step that met it.
     """
-    open_rows = await CaseDeadline.select().where(
-        CaseDeadline.tip == done.tip_id, CaseDeadline.outcome == "open"
-    )
     if done.action is not Action.receive:
+        open_rows = await CaseDeadline.select().where(
+            CaseDeadline.tip == done.tip_id, CaseDeadline.outcome == "open"
+        )
         event = lifecycle.TRANSITIONS[done.action].event
         seq = await _event_seq(done.tip_id, event, done.at)
         for row in open_rows:
@@ -758,7 +774,9 @@ def _link(ledger_no: str) -> str:
     return f"/cases/{ledger_no}"
 
 
-async def _warn(row: dict[str, Any], threshold: int, officer: int | None) -> int:
+async def _warn(
+    row: dict[str, Any], threshold: int, officer: int | None, all_officers: list[int]
+) -> int:
     params = {
         "ledger_no": row["ledger_no"],
         "due_on": _date(row["due_on"]).isoformat(),
@@ -766,16 +784,13 @@ async def _warn(row: dict[str, Any], threshold: int, officer: int | None) -> int
     }
     key = f"duedates.notice.warning.{row['kind']}"
     dedupe = f"deadline:{row['id']}:{threshold}"
-    if officer is not None:
-        return await notifications.notify(
-            [officer], "deadline", key, params, _link(row["ledger_no"]), dedupe_key=dedupe
-        )
-    return await notifications.notify_role(
-        Role.officer, "deadline", key, params, _link(row["ledger_no"]), dedupe_key=dedupe
+    receivers = [officer] if officer is not None else all_officers
+    return await notifications.notify(
+        receivers, "deadline", key, params, _link(row["ledger_no"]), dedupe_key=dedupe
     )
 
 
-async def _escalate(row: dict[str, Any], now: dt.datetime) -> bool:
+async def _escalate(row: dict[str, Any], now: dt.datetime, overseers: list[int]) -> bool:
     changed = (
         await CaseDeadline.update({CaseDeadline.escalated_at: now})
         .where(CaseDeadline.id == row["id"], CaseDeadline.escalated_at.is_null())
@@ -796,11 +811,8 @@ async def _escalate(row: dict[str, Any], now: dt.datetime) -> bool:
             "due_on": due_on,
         },
     )
-    receivers = await notifications.accounts_with_role(
-        Role.inspector
-    ) + await notifications.accounts_with_role(Role.leader)
     await notifications.notify(
-        receivers,
+        overseers,
         "escalation",
         f"duedates.notice.escalated.{row['kind']}",
         {"ledger_no": row["ledger_no"], "due_on": due_on},
@@ -822,6 +834,10 @@ async def sweep(*, today: dt.date | None = None, now: dt.datetime | None = None)
     calendar = await load_calendar()
     rows = await _open_rows()
     officers = await _officers(int(row["tip"]) for row in rows)
+    all_officers = await notifications.accounts_with_role(Role.officer)
+    overseers = await notifications.accounts_with_role(
+        Role.inspector
+    ) + await notifications.accounts_with_role(Role.leader)
     warnings = escalations = 0
     for row in rows:
         due_on = _date(row["due_on"])
@@ -844,9 +860,9 @@ async def sweep(*, today: dt.date | None = None, now: dt.datetime | None = None)
                     .returning(CaseDeadline.id)
                 )
                 if changed:
-                    await _warn(row, reached, officers.get(int(row["tip"])))
+                    await _warn(row, reached, officers.get(int(row["tip"])), all_officers)
                     warnings += 1
-            if breached and row["escalated_at"] is None and await _escalate(row, now):
+            if breached and row["escalated_at"] is None and await _escalate(row, now, overseers):
                 escalations += 1
     return SweepResult(met=met, warnings=warnings, escalations=escalations)
 
