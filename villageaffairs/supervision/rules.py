@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import msgspec
 
@@ -38,7 +40,25 @@ class CompositionRules:
     record_by: tuple[int, int] = (6, 30)
 
 
-DEFAULT_RULES = CompositionRules()
+COMPOSITION_FILE = Path(__file__).resolve().parent / "composition.json"
+
+
+def load_rules(path: Path = COMPOSITION_FILE) -> CompositionRules:
+    """The county's settings from ``composition.json`` (data, not code), else the defaults."""
+    if not path.is_file():
+        return CompositionRules()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return CompositionRules(
+        min_members=int(data.get("min_members", 3)),
+        max_members=int(data.get("max_members", 5)),
+        excluded_posts=frozenset(data.get("excluded_posts", ("accountant", "bookkeeper"))),
+        report_every_months=int(data.get("report_every_months", 3)),
+        report_due_days=int(data.get("report_due_days", 15)),
+        record_by=(int(data.get("record_by", (6, 30))[0]), int(data.get("record_by", (6, 30))[1])),
+    )
+
+
+DEFAULT_RULES = load_rules()
 
 
 class ProposedMember(msgspec.Struct, frozen=True):

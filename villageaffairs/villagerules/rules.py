@@ -14,7 +14,9 @@ adoption needs the anti-gang clause marked with its excerpt.
 from __future__ import annotations
 
 import dataclasses
+import json
 from fractions import Fraction
+from pathlib import Path
 
 from villageaffairs.legal import LegalBasis, RuleFailure, policy, vcol
 
@@ -31,7 +33,22 @@ class AdoptionRules:
     signature_strict: bool = True
 
 
-DEFAULT_ADOPTION = AdoptionRules()
+ADOPTION_FILE = Path(__file__).resolve().parent / "adoption.json"
+
+
+def load_adoption(path: Path = ADOPTION_FILE) -> AdoptionRules:
+    """The county's signature threshold from ``adoption.json`` (data), else more than half."""
+    if not path.is_file():
+        return AdoptionRules()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    numerator, denominator = data.get("signature_share", (1, 2))
+    return AdoptionRules(
+        signature_share=Fraction(int(numerator), int(denominator)),
+        signature_strict=bool(data.get("signature_strict", True)),
+    )
+
+
+DEFAULT_ADOPTION = load_adoption()
 
 
 def _fail(rule: str, basis: LegalBasis, **values: object) -> RuleFailure:

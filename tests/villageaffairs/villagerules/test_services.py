@@ -187,3 +187,16 @@ async def test_workflow_with_returns_to_publication(app: Litestar) -> None:
         "village_rules.filed",
         "village_rules.published",
     } <= actions
+
+
+def test_thresholds_are_data(tmp_path) -> None:
+    from villageaffairs.supervision.rules import load_rules
+
+    path = tmp_path / "adoption.json"
+    path.write_text('{"signature_share": [2, 3], "signature_strict": false}', encoding="utf-8")
+    assert rules.load_adoption(path) == AdoptionRules(Fraction(2, 3), False)
+    assert rules.load_adoption() == AdoptionRules()  # the shipped file: more than half
+    composition = tmp_path / "composition.json"
+    composition.write_text('{"excluded_posts": ["accountant", "hired_staff"]}', encoding="utf-8")
+    assert load_rules(composition).excluded_posts == {"accountant", "hired_staff"}
+    assert load_rules().excluded_posts == {"accountant", "bookkeeper"}
