@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tipline.accounts import commands as accounts_commands
     from tipline.authorities import commands as authorities_commands
     from tipline.crypto import commands as crypto_commands
+    from tipline.duedates import commands as duedates_commands
     from tipline.ledger import commands as ledger_commands
+    from tipline.notifications import commands as notifications_commands
     from tipline.orgunits import commands as orgunits_commands
     from tipline.reliability import commands as reliability_commands
 
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     crypto_commands.register(commands)
     reliability_commands.register(commands)
     authorities_commands.register(commands)
+    duedates_commands.register(commands)
+    notifications_commands.register(commands)
     return parser
 
 

@@ -3,12 +3,13 @@ idempotence, meeting deadlines, rule changes; on both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
 from litestar import Litestar
 
-from tests.conftest import make_account
+from tests.conftest import make_account, run_cli
 from tests.tipline.duedates.support import china, received_tip
 from tipline.auth import Role
 from tipline.cases.lifecycle import Action, Status, TransitionDone
@@ -17,6 +18,7 @@ from tipline.duedates.services import NextDeadline, RuleInput
 from tipline.duedates.tables import CaseDeadline
 from tipline.ledger.services import Actor, append_event, events_for
 from tipline.notifications.tables import Notification
+from tipline.settings import Settings
 
 ADMIN = Actor.account(1)
 
@@ -256,3 +258,15 @@ async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(app: Litestar) -> 
         "transfer",
         "first_reply",
     }
+
+
+async def test_the_sweep_command_escalates_and_lists_what_is_open(
+    app: Litestar, settings: Settings
+) -> None:
+    _, ledger_no = await received_tip(china(2020, 4, 29))
+    result = await asyncio.to_thread(run_cli, settings, "duedates", "sweep")
+    assert result.returncode == 0, result.stderr
+    assert "3 new escalations; 3 open escalations" in result.stdout
+    assert f"{ledger_no}  transfer  due 2020-05-09" in result.stdout
+    again = await asyncio.to_thread(run_cli, settings, "duedates", "sweep")
+    assert "0 warnings, 0 new escalations; 3 open escalations" in again.stdout

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import make_account, make_settings, sign_in
+from tests.conftest import REPO_ROOT, cli_env, make_account, make_settings, sign_in
 from tests.tipline.notifications.smtp_server import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -225,3 +228,32 @@ async def test_the_admin_sees_each_mail_and_its_delivery_state(
     assert (row["attempts"], row["sent_at"]) == (1, None)
     await sign_in(client, Role.officer)
     assert (await client.get("/admin/outbox")).status_code == 403
+
+
+async def test_the_test_email_command_reaches_the_smtp_server(
+    app: Litestar,
+    smtp_server: SmtpServer,  # noqa: F811
+    settings: Settings,
+) -> None:
+    env = cli_env(settings) | {
+        "TIPLINE_SMTP_HOST": settings.smtp_host,
+        "TIPLINE_SMTP_PORT": str(settings.smtp_port),
+        "TIPLINE_SMTP_USER": settings.smtp_user,
+        "TIPLINE_SMTP_PASSWORD": settings.smtp_password,
+        "TIPLINE_SMTP_FROM": settings.smtp_from,
+        "TIPLINE_SMTP_STARTTLS": "0",
+    }
+    command = [sys.executable, "-m", "tipline", "notifications", "test-email", "me@county.example"]
+    result = await asyncio.to_thread(
+        subprocess.run, command, env=env, cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 sent, 0 failed" in result.stdout
+    [message] = smtp_server.mailbox.messages
+    assert message["To"] == "me@county.example"
+    env["TIPLINE_SMTP_PASSWORD"] = "wrong"
+    refused = await asyncio.to_thread(
+        subprocess.run, command, env=env, cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert refused.returncode == 1
+    assert "0 sent, 1 failed" in refused.stdout
