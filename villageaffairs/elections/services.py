@@ -67,6 +67,7 @@ from villageaffairs.elections.tables import (
 from villageaffairs.legal import RuleFailure, failures_out, raise_if
 from villageaffairs.people.tables import Person
 from villageaffairs.reports import services as reports
+from villageaffairs.reports.exceptions import ReasonRequired
 
 KIND = "by_election"
 CONTEXT = "by_election"
@@ -682,7 +683,7 @@ async def fail(user: CurrentUser, by_election_id: int, reason: str) -> ByElectio
     )
     text = reason.strip()
     if not text:
-        raise reports_reason_required()
+        raise ReasonRequired()
     actor = Actor.account(user.account_id)
     async with db.write_transaction():
         await _set_status(
@@ -697,12 +698,6 @@ async def fail(user: CurrentUser, by_election_id: int, reason: str) -> ByElectio
             )
         await _event(user, "failed", election)
     return await get_by_election(by_election_id)
-
-
-def reports_reason_required() -> Exception:
-    from villageaffairs.reports.exceptions import ReasonRequired
-
-    return ReasonRequired()
 
 
 async def file(user: CurrentUser, by_election_id: int, on: dt.date | None = None) -> ByElectionOut:
