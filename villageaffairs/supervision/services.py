@@ -489,6 +489,9 @@ async def village_page(
         "village_committee": village_committee,
         "work_reports": await work_reports(committee.id) if committee else [],
         "periods": await periods_due(committee, today=today) if committee else [],
+        "record_deadline": (
+            rules.record_deadline(committee.elected_on.year) if committee else None
+        ),
     }
 
 
