@@ -138,11 +138,17 @@ def labels(locale: str) -> dict[str, str]:
 
 
 async def _board(
-    request: Request[Any, Any, Any], campaign_id: int | None, today: dt.date | None
+    request: Request[Any, Any, Any],
+    campaign_id: int | None,
+    today: dt.date | None,
+    campaigns: list[CampaignOut] | None = None,
 ) -> Dashboard:
     user = current_user(request)
     return await services.dashboard(
-        campaign_id, today=today, township_ids=await services.visible_townships(user)
+        campaign_id,
+        today=today,
+        township_ids=await services.visible_townships(user),
+        campaigns=campaigns,
     )
 
 
@@ -159,7 +165,7 @@ class DashboardPageController(Controller):
         campaigns = await services.list_campaigns()
         if not campaigns:
             return Template("campaigns/dashboard.html", context={"board": None, "campaigns": []})
-        board = await _board(request, campaign_id, None)
+        board = await _board(request, campaign_id, None, campaigns)
         names = labels(locale)
         return Template(
             "campaigns/dashboard.html",

@@ -204,9 +204,11 @@ async def list_campaigns() -> list[CampaignOut]:
     ]
 
 
-async def get_campaign(campaign_id: int | None = None) -> CampaignOut:
-    """The campaign, or (without an id) the latest one."""
-    campaigns = await list_campaigns()
+async def get_campaign(
+    campaign_id: int | None = None, campaigns: list[CampaignOut] | None = None
+) -> CampaignOut:
+    """The campaign, or (without an id) the latest one (from ``campaigns`` when given)."""
+    campaigns = campaigns if campaigns is not None else await list_campaigns()
     for campaign in campaigns:
         if campaign_id is None or campaign.id == campaign_id:
             return campaign
@@ -397,10 +399,11 @@ async def dashboard(
     *,
     today: dt.date | None = None,
     township_ids: Iterable[int] | None = None,
+    campaigns: list[CampaignOut] | None = None,
 ) -> Dashboard:
     """The task × township matrix of a campaign (the latest one without an id)."""
     today = today or today_local()
-    campaign = await get_campaign(campaign_id)
+    campaign = await get_campaign(campaign_id, campaigns)
     townships = await _townships(township_ids)
     counts = await _aggregate(campaign.id)
     rows = [
