@@ -141,6 +141,8 @@ class EscalationOut(msgspec.Struct, frozen=True):
     resolved_at: dt.datetime | None = None
     resolution: str | None = None
     resolution_reason: str = ""
+    escalated_local: str = ""
+    """``escalated_at`` in China time, as pages show it."""
 
 
 class DeadlineOut(msgspec.Struct, frozen=True):
@@ -662,6 +664,9 @@ async def _escalations(where: Any, limit: int | None = None) -> list[EscalationO
                 resolved_at=_aware(row["resolved_at"]) if row["resolved_at"] else None,
                 resolution=row["resolution"],
                 resolution_reason=row["resolution_reason"] or "",
+                escalated_local=_aware(row["escalated_at"])
+                .astimezone(LOCAL_TIMEZONE)
+                .strftime("%Y-%m-%d %H:%M"),
             )
         )
     return result
@@ -793,7 +798,11 @@ async def _warn(
 async def _escalate(row: dict[str, Any], now: dt.datetime, overseers: list[int]) -> bool:
     changed = (
         await CaseDeadline.update({CaseDeadline.escalated_at: now})
-        .where(CaseDeadline.id == row["id"], CaseDeadline.escalated_at.is_null())
+        .where(
+            CaseDeadline.id == row["id"],
+            CaseDeadline.escalated_at.is_null(),
+            CaseDeadline.outcome == "open",
+        )
         .returning(CaseDeadline.id)
     )
     if not changed:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -46,6 +47,7 @@ BACKOFF_MAX = dt.timedelta(hours=6)
 SEND_BATCH = 50
 SMTP_TIMEOUT_SECONDS = 30
 INBOX_LIMIT = 200
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class NotificationNotFound(NotFound):
@@ -214,6 +216,8 @@ class InboxItem(msgspec.Struct, frozen=True):
     link: str | None
     created_at: dt.datetime
     read: bool
+    created_local: str = ""
+    """``created_at`` in China time, as the inbox page shows it."""
 
 
 class Inbox(msgspec.Struct, frozen=True):
@@ -248,6 +252,9 @@ async def inbox(account_id: int, locale: str, *, unread_only: bool = False) -> I
                 link=row["link"],
                 created_at=_aware(row["created_at"]),
                 read=row["read_at"] is not None,
+                created_local=_aware(row["created_at"])
+                .astimezone(CHINA)
+                .strftime("%Y-%m-%d %H:%M"),
             )
         )
     return Inbox(unread=await unread_count(account_id), items=items)
