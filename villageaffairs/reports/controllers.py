@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import Role, current_user, requires
 from villageaffairs.reports import services
+from villageaffairs.reports.exceptions import WrongReportStatus
 from villageaffairs.reports.schemas import NewReportIn, ReasonIn, ReportOut, ReportView
 from villageaffairs.reports.tables import ReportStatus
 
@@ -98,8 +99,6 @@ class ReportPageController(Controller):
     ) -> Redirect:
         """One step of the chain; a refusal shows as the error page in the user's language."""
         if step not in STEPS:
-            from villageaffairs.reports.exceptions import WrongReportStatus
-
             raise WrongReportStatus(step=step, status="")
         await run_step(request, report_id, step, data.reason)
         return Redirect(safe_next(data.next), status_code=HTTP_303_SEE_OTHER)

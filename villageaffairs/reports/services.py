@@ -25,7 +25,7 @@ from typing import Any
 from tipline import db
 from tipline.auth import CurrentUser, Role
 from tipline.ledger.services import Actor, append_event
-from tipline.orgunits.services import get_unit, require_visible
+from tipline.orgunits.services import get_unit, require_visible, visible_unit_ids
 from tipline.orgunits.tables import VILLAGE_KINDS
 from villageaffairs.reports.exceptions import (
     NotLatestVersion,
@@ -413,8 +413,6 @@ async def queue(
     """Reports waiting at the viewer's level: for township staff their villages' drafts,
     returned and submitted reports; for the county the township-approved ones. With
     ``status`` given, exactly that status (within what the viewer may see)."""
-    from tipline.orgunits.services import visible_unit_ids
-
     query = VillageReport.select()
     if status is not None:
         query = query.where(VillageReport.status == status.value)
