@@ -7,7 +7,8 @@ must always agree: the ``Tip`` rows by ledger number, the ``tip.received`` event
 (their ``ledger_no``) and the per-year ``TipCounter`` (numbers 1..last_seq, no gaps).
 Any mismatch, or a ledger that stopped growing while the intake counter grew since
 the last run, appends a ``ledger.alarm`` event, which the inspector's /ledger page
-lists. The same alarm is not appended twice in a row.
+lists, and tells every discipline inspector in their inbox (and by e-mail when SMTP is
+configured). The same alarm is not appended twice in a row.
 
 It lives in intake (not ledger) because the ledger imports no domain package.
 """
@@ -19,9 +20,11 @@ from typing import Any
 import msgspec
 
 from tipline import db
+from tipline.auth import Role
 from tipline.intake.tables import Tip, TipCounter
 from tipline.ledger.services import SYSTEM, append_event, recent_events
 from tipline.ledger.tables import CustodyEvent, LedgerHead
+from tipline.notifications import services as notifications
 
 ALARM = "ledger.alarm"
 SHOWN = 20
@@ -87,7 +90,15 @@ async def reconcile() -> dict[str, Any]:
     if latest and msgspec.json.decode(latest[0]["payload"]) == found:
         return found
     async with db.write_transaction():
-        await append_event(SYSTEM, ALARM, "ledger", "reconcile", found)
+        event = await append_event(SYSTEM, ALARM, "ledger", "reconcile", found)
+        await notifications.notify_role(
+            Role.inspector,
+            "alarm",
+            "notifications.alarm.reconcile",
+            {"seq": str(event["seq"])},
+            "/ledger",
+            dedupe_key=f"ledger.alarm:{event['seq']}",
+        )
     return found
 
 

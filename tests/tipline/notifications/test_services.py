@@ -257,3 +257,28 @@ async def test_the_test_email_command_reaches_the_smtp_server(
     )
     assert refused.returncode == 1
     assert "0 sent, 1 failed" in refused.stdout
+
+
+async def test_a_reconciliation_alarm_reaches_every_inspector_once(
+    app: Litestar,
+    smtp_server: SmtpServer,  # noqa: F811
+    settings: Settings,
+) -> None:
+    from tipline.intake.reconcile import reconcile
+    from tipline.intake.tables import TipCounter
+    from tipline.ledger.services import TIPSTER
+
+    inspector = await _account(Role.inspector, "inspector@county.example")
+    officer = await _account(Role.officer, None)
+    await TipCounter.insert(TipCounter(year=2026, last_seq=1))
+    await append_event(TIPSTER, "tip.received", "tip", 1, {"ledger_no": "2026-000001"})
+    await reconcile()
+    await reconcile()
+    box = await services.inbox(inspector, "en")
+    assert [item.kind for item in box.items] == ["alarm"]
+    assert box.items[0].text.startswith("Reconciliation alarm")
+    assert box.items[0].link == "/ledger"
+    assert (await services.inbox(officer, "en")).items == []
+    await services.send_pending(settings)
+    [message] = smtp_server.mailbox.messages
+    assert message["To"] == "inspector@county.example"
