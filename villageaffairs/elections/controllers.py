@@ -29,6 +29,7 @@ from villageaffairs.elections.schemas import (
     VoteIn,
 )
 from villageaffairs.elections.tables import Eligibility
+from villageaffairs.people.services import people_of_village
 from villageaffairs.reports import services as reports
 from villageaffairs.web import (
     API_HANDLERS,
@@ -133,8 +134,6 @@ class ByElectionPageController(Controller):
         user = current_user(request)
         detail = await services.detail(user, by_election_id)
         report = await reports.latest_for_subject(services.KIND, by_election_id)
-        from villageaffairs.people.services import people_of_village
-
         candidate_people = {c.person_id for c in detail.candidates}
         return Template(
             "villageaffairs/elections/detail.html",

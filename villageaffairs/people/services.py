@@ -20,6 +20,7 @@ from tipline.orgunits.services import require_visible
 from tipline.settings import Settings
 from tipline.web.security import server_secret
 from villageaffairs.people.exceptions import (
+    BadGender,
     BadIdNumber,
     BadRelation,
     NameRequired,
@@ -93,8 +94,6 @@ async def create_person(
         raise NameRequired()
     sex = Gender(gender) if gender in tuple(Gender) else None
     if sex is None:
-        from villageaffairs.people.exceptions import BadGender
-
         raise BadGender()
     digest = hash_id_number(key, id_number)
     masked = mask_id_number(id_number)
