@@ -127,6 +127,7 @@ LABEL_KEYS = (
     "late",
     "open",
     "overdue",
+    "in_progress",
     "completeness",
     "timeliness",
     "chart_totals",
@@ -172,6 +173,7 @@ class DashboardPageController(Controller):
             context={
                 "board": board,
                 "campaigns": campaigns,
+                "matrix_rows": charts.matrix_rows(board, names),
                 "totals_chart": charts.task_totals_chart(board, names),
                 "township_charts": [
                     charts.township_chart(board, index, names)
