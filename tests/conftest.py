@@ -21,6 +21,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests import trace_scan
+from tests.trace_scan import _remember_receipts, pytest_runtest_logfinish  # noqa: F401
 from tipline import db
 from tipline.app import create_app
 from tipline.settings import Settings
@@ -40,10 +42,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = f"skipped, but TIPLINE_TEST_REQUIRE_ALL is set: {report.longrepr}"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The trace scan (``tests/trace_scan.py``) over everything the session's service
+    instances wrote: any hit fails the run."""
+    if not trace_scan.TRACES.tests_run:
+        return
+    base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    summary, hits, searched = trace_scan.run_scan(base, POSTGRES_DSN)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [summary, *hits]
+    if REQUIRE_ALL and not searched and trace_scan.TRACES.tests_run > 100:
+        lines.append("trace scan found no data dir to search after the whole suite")
+        hits.append(lines[-1])
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=bool(hits), green=not hits)
+        else:
+            print(line)
+    if hits:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 async def reset_postgres(dsn: str) -> None:
-    """Empty the test database: drop and recreate the public schema."""
+    """Empty the test database: drop and recreate the public schema (after the trace
+    scan has searched what the last test left in it)."""
     connection = await asyncpg.connect(dsn)
     try:
+        await trace_scan.search_postgres(connection)
         await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     finally:
         await connection.close()

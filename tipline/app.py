@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -34,6 +35,7 @@ from tipline.duedates import services as duedates_services
 from tipline.hotline import controllers as hotline_controllers
 from tipline.intake import controllers as intake_controllers
 from tipline.intake.reconcile import reconcile_job
+from tipline.intake.schemas import TipBody
 from tipline.ledger import controllers as ledger_controllers
 from tipline.ledger.checkpoints import checkpoint_job
 from tipline.notifications import controllers as notifications_controllers
@@ -44,6 +46,12 @@ from tipline.oversight.services import verify_job
 from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
 from tipline.web.errors import EXCEPTION_HANDLERS
+from tipline.web.openapi import (
+    declare_request_body,
+    document_refusals,
+    integer_overflow_handler,
+    refuse_impossible_ids,
+)
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, request_locale
 from villageaffairs import registers as villageaffairs_registers
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     register_job(Job("ledger-checkpoint", checkpoint_job(settings), "interval", {"minutes": 1}))
     register_job(Job("ledger-reconcile", reconcile_job, "interval", {"minutes": 5}))
+    register_job(villageaffairs_registers.TERM_END_JOB)
     register_job(Job("campaign-sweep", campaign_job, "interval", {"hours": 1}))
     register_job(Job("oversight-verify", verify_job(settings), "interval", {"hours": 1}))
     notifications_services.install(settings)
@@ -102,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with run_scheduler(settings):
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             WebController,
             static_router,
@@ -137,7 +146,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # cookie is SameSite=Strict.
             exclude=[f"^{API_PREFIX}/", "^/health$", "^/schema"],
         ),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            OverflowError: integer_overflow_handler,
+            asyncpg.exceptions.DataError: integer_overflow_handler,
+        },
         before_send=[make_security_headers_hook(settings)],
         lifespan=[database, scheduler],
         openapi_config=OpenAPIConfig(
@@ -160,5 +173,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         state=State({"settings": settings}),
         request_max_body_size=MAX_BODY_BYTES,
+        before_request=refuse_impossible_ids,
         debug=False,
     )
+    document_refusals(app, API_PREFIX)
+    declare_request_body(app, f"{API_PREFIX}/tips", "post", TipBody, ("application/json",))
+    return app

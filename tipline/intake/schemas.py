@@ -39,6 +39,8 @@ TIPSTER_STATUS: Final = {
 }
 
 Short = Annotated[str, Meta(max_length=MAX_SHORT_CHARS)]
+# An org unit id as the form reader accepts it (at most 12 digits).
+UnitId = Annotated[int, Meta(ge=1, le=999_999_999_999)]
 
 
 class IdentityBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -53,8 +55,8 @@ class TipBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     category: Annotated[str, Meta(min_length=1, max_length=32)]
     content: Annotated[str, Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
-    township: int | None = None
-    village: int | None = None
+    township: UnitId | None = None
+    village: UnitId | None = None
     occurred: Short | None = None
     who: Short | None = None
     identity: IdentityBody | None = None

@@ -1,0 +1,196 @@
+"""After the whole test session: no trace of any tipster the tests played, anywhere the
+service writes.
+
+What is searched for (the "markers"):
+
+- every text containing ``MARKER-`` (the tests' tip texts, names, messages and replies
+  all carry it; a marker is searched for in plain, hex, base64 and escaped form);
+- every receipt the service made in this process (``receipts.new_receipt`` is wrapped
+  for the session to remember them), as 24 digits and as six spaced groups;
+- ``testclient``: the client address *and* the user agent of every in-process test
+  client (Litestar's and schemathesis'), so a stored address or user agent shows up;
+- anything a test hands to ``remember_trace(text)``.
+
+Where: every file under a service data dir (a directory named ``data`` below the
+session's base temp dir: SQLite databases with their WAL, keys, attachments), every
+server log the tests captured (``server.log``, ``server.stdout``, ``server.stderr``),
+and the PostgreSQL test database: every table is searched each time the fixtures are
+about to empty it for the next test (``search_postgres``), and a ``pg_dump`` at the end.
+
+Left out, on purpose: files a test wrote itself as inputs or to inspect an output
+(upload fixtures, downloaded Excel exports, PDFs, decrypted backups) live next to the
+data dir, not in it; the crash test's own PostgreSQL cluster and the intake trace
+test's database, which those tests search themselves before dropping.
+
+A hit fails the session (exit status 1) and names the file or table; the summary line
+reports what was searched.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+MARKER_PREFIX = "MARKER-"
+CLIENT_MARKER = "testclient"
+LOG_NAMES = {"server.log", "server.stdout", "server.stderr"}
+DATA_DIR_NAME = "data"
+
+
+@dataclass
+class Traces:
+    texts: set[str] = field(default_factory=set)
+    receipts: set[str] = field(default_factory=set)
+    snapshots: int = 0
+    last_test: str = ""
+    hits: list[str] = field(default_factory=list)
+    tests_run: int = 0
+
+
+TRACES = Traces()
+
+
+def remember_trace(*texts: str) -> None:
+    """Tell the end-of-session scan that ``texts`` must appear nowhere the service writes."""
+    TRACES.texts.update(text for text in texts if text)
+
+
+def forms_of(text: str) -> list[bytes]:
+    """The ways a secret could be written into a column or file."""
+    raw = text.encode("utf-8")
+    return [
+        raw,
+        raw.hex().encode(),
+        base64.b64encode(raw).rstrip(b"="),
+        text.encode("unicode_escape"),
+    ]
+
+
+def needles() -> dict[bytes, str]:
+    """Every byte string to look for, with what it stands for."""
+    found: dict[bytes, str] = {}
+    for text in sorted(TRACES.texts):
+        for form in forms_of(text):
+            found[form] = f"test text {text!r}"
+    for digits in sorted(TRACES.receipts):
+        spaced = " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+        for form in (digits, spaced):
+            for encoded in forms_of(form):
+                found[encoded] = f"receipt {form!r}"
+    for marker, what in ((MARKER_PREFIX, "a MARKER- text"), (CLIENT_MARKER, "client/UA")):
+        for form in forms_of(marker):
+            found[form] = what
+    return found
+
+
+def service_files(base: Path) -> list[Path]:
+    """Files under the service's data dirs, and the server logs, below ``base``."""
+    files: list[Path] = []
+    for root, dirs, names in os.walk(base):
+        here = Path(root)
+        in_data = DATA_DIR_NAME in here.relative_to(base).parts
+        files += [here / n for n in names if in_data or n in LOG_NAMES]
+        dirs.sort()
+    return [path for path in files if path.is_file() and not path.is_symlink()]
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a file removed meanwhile (a test's teardown, another pytest
+    session pruning old base temp dirs) has nothing left to search."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def find_traces(sources: Iterable[tuple[str, bytes]], looking_for: dict[bytes, str]) -> list[str]:
+    hits = []
+    for where, data in sources:
+        for needle, what in looking_for.items():
+            if needle in data:
+                hits.append(f"{what} in {where}")
+    return hits
+
+
+async def postgres_hits(connection: asyncpg.Connection, where: str) -> list[str]:
+    """Search every row of every table of the public schema, as PostgreSQL's row text
+    (bytea as hex): what a ``pg_dump`` would show, without a process per test."""
+    tables = await connection.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    )
+    parts = []
+    for row in tables:
+        name = row["tablename"].replace('"', '""')
+        text = await connection.fetchval(
+            f"SELECT string_agg(t::text, E'\\n') FROM public.\"{name}\" t"
+        )
+        if text:
+            parts.append(f"-- {row['tablename']}\n{text}")
+    data = "\n".join(parts).encode("utf-8")
+    return find_traces([(where, data)], needles()) if data else []
+
+
+async def search_postgres(connection: asyncpg.Connection) -> None:
+    """Called by the fixtures just before they empty the test database for the next test."""
+    where = f"PostgreSQL as {TRACES.last_test or 'the session start'} left it"
+    TRACES.hits += await postgres_hits(connection, where)
+    TRACES.snapshots += 1
+
+
+def _final_pg_dump(dsn: str) -> list[tuple[str, bytes]]:
+    result = subprocess.run(
+        ["pg_dump", "--no-owner", "--data-only", dsn],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    return [("pg_dump of the test database at the end", result.stdout)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_receipts() -> Any:
+    """Wrap ``receipts.new_receipt`` for the session: every receipt made here is remembered."""
+    from tipline.intake import receipts
+
+    original = receipts.new_receipt
+
+    def remembering() -> str:
+        digits = original()
+        TRACES.receipts.add(digits)
+        return digits
+
+    receipts.new_receipt = remembering  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        receipts.new_receipt = original  # type: ignore[assignment]
+
+
+def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    TRACES.tests_run += 1
+    TRACES.last_test = nodeid
+
+
+def run_scan(base: Path, dsn: str) -> tuple[str, list[str], int]:
+    files = service_files(base)
+    looking_for = needles()
+    hits = list(TRACES.hits)
+    hits += find_traces(((str(path), _read(path)) for path in files), looking_for)
+    if dsn:
+        hits += find_traces(_final_pg_dump(dsn), looking_for)
+    databases = sum(1 for path in files if path.suffix == ".sqlite")
+    summary = (
+        f"trace scan: {len(files)} service files ({databases} SQLite databases),"
+        f" {TRACES.snapshots} PostgreSQL snapshots{' and a pg_dump' if dsn else ''},"
+        f" {len(TRACES.receipts)} receipts and {len(TRACES.texts)} texts remembered"
+        f" plus {MARKER_PREFIX!r} and {CLIENT_MARKER!r}: {len(hits)} hits"
+    )
+    return summary, hits, len(files)
