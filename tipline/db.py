@@ -15,14 +15,15 @@ serve one database chosen by its settings (and each test its own).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import asyncpg
@@ -34,6 +35,7 @@ from piccolo.table import Table
 from tipline.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUSY_TIMEOUT_SECONDS = 30
 # PostgreSQL: a statement waits at most this long for a row lock (the ledger head) before
@@ -70,6 +72,7 @@ class _LoopState:
     def __init__(self) -> None:
         self.write_lock = asyncio.Lock()
         self.read_slots = asyncio.Semaphore(READ_CONNECTIONS)
+        self.inline: sqlite3.Connection | None = None
 
 
 class _Lease:
@@ -132,6 +135,7 @@ class TiplineSQLiteEngine(SQLiteEngine):
             weakref.WeakKeyDictionary()
         )
         self._background: set[asyncio.Task[None]] = set()
+        self._committer: concurrent.futures.ThreadPoolExecutor | None = None
         self.open_connections = 0
 
     # --- connections ------------------------------------------------------------------
@@ -260,6 +264,11 @@ class TiplineSQLiteEngine(SQLiteEngine):
             self._generation += 1
             idle = self._idle_readers + self._idle_writers
             self._idle_readers, self._idle_writers = [], []
+            inline = [state.inline for state in self._states.values() if state.inline is not None]
+            for state in self._states.values():
+                state.inline = None
+        for raw in inline:
+            raw.close()
         for connection in idle:
             await self._close(connection)
         loop = asyncio.get_running_loop()
@@ -310,6 +319,138 @@ class TiplineSQLiteEngine(SQLiteEngine):
         return PooledSQLiteTransaction(
             engine=self, transaction_type=transaction_type, allow_nested=allow_nested
         )
+
+    # --- inline write transactions ----------------------------------------------------
+
+    @property
+    def inline_available(self) -> bool:
+        """Inline transactions need the pool (a running server or CLI command)."""
+        return self._pooling
+
+    def _inline_connection(self, state: _LoopState) -> sqlite3.Connection:
+        if state.inline is None:
+            raw = sqlite3.connect(**{**self.connection_kwargs, "check_same_thread": False})
+            raw.row_factory = dict_factory
+            for pragma in (
+                "foreign_keys = 1",
+                "synchronous = FULL",
+                "secure_delete = ON",
+                "busy_timeout = 0",
+            ):
+                raw.execute(f"PRAGMA {pragma}")
+            with self._mutex:
+                state.inline = raw
+        return state.inline
+
+    @contextlib.asynccontextmanager
+    async def inline_write_transaction(self) -> AsyncIterator[None]:
+        """A write transaction whose statements run on the event loop's own thread.
+
+        Why: under load, every ``await`` inside an ordinary transaction (one per
+        statement, a dozen and more for a tip) lets the event loop run other requests'
+        CPU work (parsing, sealing, rendering) before the transaction resumes, so a
+        transaction of a few milliseconds holds the writers' lock for hundreds, and the
+        lock, not the CPU, sets the rate. Here the queries go to a plain ``sqlite3``
+        connection whose async methods finish without yielding, so the whole body
+        (Piccolo queries, the custody event, the hooks) runs as one step of the loop.
+        Only COMMIT, whose fsync may take milliseconds on a busy disk, runs on a
+        thread of its own, and the writers' lock is released once it is done, even
+        if the caller is cancelled meanwhile.
+
+        Waiting for the writers' lock and for another *process* holding SQLite's
+        write lock (``BEGIN IMMEDIATE`` is retried with short sleeps, never blocking
+        the loop, for up to :data:`BUSY_TIMEOUT_SECONDS`) yields too. A body that
+        awaits real I/O still works; it just holds the lock while it waits.
+        """
+        state = self._state()
+        await state.write_lock.acquire()
+        handed_over = False
+        try:
+            raw = self._inline_connection(state)
+            await _begin_immediate(raw)
+            transaction = InlineSQLiteTransaction(self, raw)
+            token = self.current_transaction.set(transaction)
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    raw.execute("ROLLBACK")
+                raise
+            finally:
+                self.current_transaction.reset(token)
+            ending = self._spawn_result(self._commit_and_release(raw, state))
+            handed_over = True
+            await asyncio.shield(ending)
+        finally:
+            if not handed_over:
+                state.write_lock.release()
+
+    def _spawn_result(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def _commit_and_release(self, raw: sqlite3.Connection, state: _LoopState) -> None:
+        try:
+            if self._committer is None:
+                self._committer = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="tipline-sqlite-commit"
+                )
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._committer, raw.execute, "COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    raw.execute("ROLLBACK")
+                raise
+        finally:
+            state.write_lock.release()
+
+
+async def _begin_immediate(raw: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE`` without a busy handler: when another process writes, sleep
+    (yielding to the loop) and retry, as SQLite's busy timeout would, but without
+    blocking the event loop."""
+    deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_SECONDS
+    pause = 0.001
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+class _InlineConnection:
+    """The part of aiosqlite's connection that Piccolo's transactions and
+    :class:`TiplineSQLiteEngine` call, over a ``sqlite3`` connection: every method is a
+    coroutine that returns without suspending, so awaiting it never yields."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, parameters: Any = None) -> sqlite3.Cursor:
+        return self.raw.execute(sql, parameters or [])
+
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> list[Any]:
+        return self.raw.execute(sql, parameters or []).fetchall()
+
+
+class InlineSQLiteTransaction(SQLiteTransaction):
+    """The current transaction inside :meth:`TiplineSQLiteEngine.inline_write_transaction`:
+    nested transactions join it, savepoints work; begin and end belong to the engine."""
+
+    def __init__(self, engine: TiplineSQLiteEngine, raw: sqlite3.Connection) -> None:
+        super().__init__(engine=engine, transaction_type=TransactionType.immediate)
+        self.connection = _InlineConnection(raw)
 
 
 class PooledSQLiteTransaction(SQLiteTransaction):
@@ -377,6 +518,23 @@ class TiplinePostgresEngine(PostgresEngine):
         server_settings = {**POSTGRES_SERVER_SETTINGS, **config.get("server_settings", {})}
         super().__init__(config={**config, "server_settings": server_settings}, **kwargs)
         self._background: set[asyncio.Task[None]] = set()
+        self._writer: PostgresWriter | None = None
+        self._writer_mutex = threading.Lock()
+
+    def writer(self) -> PostgresWriter | None:
+        """The writer thread while the pool is open (a running server), else ``None``."""
+        if self.pool is None:
+            return None
+        with self._writer_mutex:
+            if self._writer is None:
+                self._writer = PostgresWriter(self)
+            return self._writer
+
+    def close_writer(self) -> None:
+        with self._writer_mutex:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def transaction(self, allow_nested: bool = True) -> SafePostgresTransaction:
         return SafePostgresTransaction(engine=self, allow_nested=allow_nested)
@@ -387,6 +545,78 @@ class TiplinePostgresEngine(PostgresEngine):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+
+class PostgresWriter:
+    """A thread with an event loop and a connection of its own, running hot write
+    transactions (a tip's submission) one after another.
+
+    Why: inside a worker's event loop, every statement of a transaction waits not only
+    for PostgreSQL but for the loop to come back to it, after the CPU work of every
+    other request that became ready meanwhile; a tip's transaction holds the ledger
+    number's and the ledger head's row locks across a dozen such waits, so under load
+    those locks, held for hundreds of milliseconds, set the rate for all workers. On
+    this loop nothing else runs, so the locks are held for the round trips only.
+    The caller's context variables do not cross over: the work gets its arguments
+    through its closure.
+    """
+
+    def __init__(self, engine: TiplinePostgresEngine) -> None:
+        self.engine = engine
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="tipline-postgres-writer", daemon=True
+        )
+        self.thread.start()
+        self.connection: asyncpg.Connection | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def _connect(self) -> asyncpg.Connection:
+        config = self.engine.config
+        return await asyncpg.connect(
+            config["dsn"], server_settings=config.get("server_settings", {})
+        )
+
+    async def _run(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.connection is None or self.connection.is_closed():
+                self.connection = await self._connect()
+            connection = self.connection
+            transaction = PostgresTransaction(engine=self.engine)
+            transaction.connection = connection
+            token = self.engine.current_transaction.set(transaction)
+            try:
+                async with connection.transaction():
+                    return await work()
+            except (asyncpg.InterfaceError, OSError, asyncpg.ConnectionDoesNotExistError):
+                self.connection = None
+                with contextlib.suppress(Exception):
+                    connection.terminate()
+                raise
+            finally:
+                self.engine.current_transaction.reset(token)
+
+    async def run(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        """``work()`` in one transaction on the writer's loop; a cancelled caller does
+        not cancel it (the transaction commits or rolls back on its own)."""
+        future = asyncio.run_coroutine_threadsafe(self._run(work), self.loop)
+        return await asyncio.shield(asyncio.wrap_future(future))
+
+    def close(self) -> None:
+        async def close_connection() -> None:
+            if self.connection is not None and not self.connection.is_closed():
+                with contextlib.suppress(Exception):
+                    await self.connection.close(timeout=5)
+            self.connection = None
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(close_connection(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 class SafePostgresTransaction(PostgresTransaction):
@@ -510,19 +740,27 @@ def is_postgres() -> bool:
 
 
 @contextlib.asynccontextmanager
-async def write_transaction() -> AsyncIterator[None]:
+async def write_transaction(*, inline: bool = False) -> AsyncIterator[None]:
     """One atomic write: everything inside commits together or not at all.
 
     On SQLite the transaction is ``IMMEDIATE`` (it takes the write lock at once, so a
     read that later writes cannot fail with "database is locked"). Nested calls join
     the outer transaction. A full disk is :class:`~tipline.reliability.exceptions.StorageFull`
     (a 503), after the rollback.
+
+    ``inline=True`` is for short, hot write transactions (a tip's submission): on a
+    pooled SQLite engine the body runs without yielding to the event loop
+    (:meth:`TiplineSQLiteEngine.inline_write_transaction`); PostgreSQL and unpooled
+    engines take the ordinary path. The body must not wait on other requests.
     """
     current = engine()
     if current.current_transaction.get() is not None:
         yield
         return
-    if isinstance(current, SQLiteEngine):
+    transaction: Any
+    if inline and isinstance(current, TiplineSQLiteEngine) and current.inline_available:
+        transaction = current.inline_write_transaction()
+    elif isinstance(current, SQLiteEngine):
         transaction = current.transaction(transaction_type=TransactionType.immediate)
     else:
         transaction = current.transaction()
@@ -536,6 +774,33 @@ async def write_transaction() -> AsyncIterator[None]:
             log.error("the disk is full: a write transaction was rolled back")
             raise StorageFull() from error
         raise
+
+
+async def run_write_transaction(work: Callable[[], Awaitable[T]]) -> T:
+    """``await work()`` as one write transaction on the fastest path the engine has.
+
+    For hot, short transactions (a tip's submission) whose body needs nothing from the
+    caller's context but its closure: on a pooled SQLite engine the body runs inline
+    (:meth:`TiplineSQLiteEngine.inline_write_transaction`), on PostgreSQL with an open
+    pool on the writer thread (:class:`PostgresWriter`), otherwise as an ordinary
+    :func:`write_transaction`. Inside an open transaction it simply joins it.
+    """
+    current = engine()
+    if current.current_transaction.get() is None and isinstance(current, TiplinePostgresEngine):
+        writer = current.writer()
+        if writer is not None:
+            try:
+                result: T = await writer.run(work)
+            except Exception as error:
+                if is_disk_full(error):
+                    from tipline.reliability.exceptions import StorageFull
+
+                    log.error("the disk is full: a write transaction was rolled back")
+                    raise StorageFull() from error
+                raise
+            return result
+    async with write_transaction(inline=True):
+        return await work()
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -562,6 +827,8 @@ async def open_pool() -> None:
 async def close_pool() -> None:
     """Close the pool if one is open (tests close it early; closing twice is harmless)."""
     current = engine()
+    if isinstance(current, TiplinePostgresEngine):
+        await asyncio.to_thread(current.close_writer)
     if isinstance(current, PostgresEngine) and current.pool is not None:
         await current.close_connection_pool()
     elif isinstance(current, TiplineSQLiteEngine):

@@ -51,10 +51,12 @@ def _children(pid: int) -> list[int]:
 class ServerProcess:
     """``python -m tipline serve`` on a free port, stopped (the whole group) at the end."""
 
-    def __init__(self, settings: Settings, log: Path, *, workers: int, scheduler: bool) -> None:
+    def __init__(
+        self, settings: Settings, log: Path, *, workers: int, scheduler: bool, env: dict[str, str]
+    ) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = cli_env(settings)
+        env = {**cli_env(settings), **env}
         env["TIPLINE_SCHEDULER"] = "1" if scheduler else "0"
         env["TIPLINE_BASE_URL"] = self.base_url
         self.log = log
@@ -98,11 +100,15 @@ def servers(tmp_path: Path) -> Iterator[list[ServerProcess]]:
 
 
 def _start(
-    servers: list[ServerProcess], settings: Settings, *, workers: int, scheduler: bool = False
+    servers: list[ServerProcess],
+    settings: Settings,
+    *,
+    workers: int,
+    scheduler: bool = False,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
     log = Path(settings.data_dir).parent / f"server-{len(servers)}.log"
-    # Starting blocks for a second or two; the test's own event loop has nothing to do.
-    server = ServerProcess(settings, log, workers=workers, scheduler=scheduler)
+    server = ServerProcess(settings, log, workers=workers, scheduler=scheduler, env=env or {})
     servers.append(server)
     return server
 
@@ -141,6 +147,29 @@ async def test_an_officer_signed_in_on_one_process_reads_a_tip_through_every_pro
             answer = await reader.get(f"/api/v1/cases/{submitted.ledger_no}")
         assert answer.status_code == 200, (number, answer.text)
         assert "鱼塘承包费去向不明（多进程）" in answer.text
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+async def test_tips_sent_to_two_workers_at_once_get_gap_free_ledger_numbers(
+    app: Litestar, settings: Settings, servers: list[ServerProcess]
+) -> None:
+    """The submissions run on each worker's writer thread; both workers draw numbers
+    from the same counter row."""
+    await open_tip_box(settings)
+    # Every request comes from 127.0.0.1, which the tip box's per-address limit would stop.
+    server = await asyncio.to_thread(
+        _start, servers, settings, workers=2, env={"TIPLINE_TIPSTER_RATE_LIMIT": "0"}
+    )
+    body = {"category": "village_bully", "content": "砂石场夜间运输压坏村道"}
+
+    async def submit(number: int) -> str:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as tipster:
+            answer = await tipster.post("/api/v1/tips", json=body)
+        assert answer.status_code == 201, (number, answer.text)
+        return str(answer.json()["ledger_no"])
+
+    numbers = await asyncio.gather(*(submit(number) for number in range(24)))
+    assert sorted(int(number.split("-")[1]) for number in numbers) == list(range(1, 25))
 
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)

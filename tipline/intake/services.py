@@ -274,17 +274,37 @@ def _attachment_rows(
 # --- submission ---------------------------------------------------------------------------
 
 
+_NEXT_SEQ_SQL: Final = (
+    "INSERT INTO tip_counter (year, last_seq) VALUES ({}, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_seq = tip_counter.last_seq + 1 "
+    "RETURNING last_seq"
+)
+
+
 async def _next_ledger_number(year: int) -> int:
-    """The next number of ``year``: the counter row is updated in the caller's
+    """The next number of ``year``: the counter row is created or bumped in the caller's
     transaction (a row lock on PostgreSQL, the write lock on SQLite), so a rolled-back
-    submission gives its number back and numbers have no gaps."""
-    await TipCounter.insert(TipCounter(year=year, last_seq=0)).on_conflict(action="DO NOTHING")
-    rows = (
-        await TipCounter.update({TipCounter.last_seq: TipCounter.last_seq + 1})
-        .where(TipCounter.year == year)
-        .returning(TipCounter.last_seq)
-    )
+    submission gives its number back and numbers have no gaps. One statement (an
+    upsert), since it runs while the lock is held."""
+    rows = await TipCounter.raw(_NEXT_SEQ_SQL, year)
     return int(rows[0]["last_seq"])
+
+
+async def _reserve_tip_id() -> int | None:
+    """On PostgreSQL, the tip's id from its sequence before the transaction, so the
+    sealing (bound to the id) happens before the ledger number's row lock is taken;
+    ``None`` on SQLite, where the id is read inside the write lock."""
+    if not db.is_postgres():
+        return None
+    rows = await Tip.raw("SELECT nextval(pg_get_serial_sequence('tip', 'id')) AS id")
+    return int(rows[0]["id"])
+
+
+async def _next_tip_id_sqlite() -> int:
+    """The id SQLite would give the next row (``max(rowid) + 1``), read under the write
+    lock so it can be bound into the sealed content before the one insert."""
+    rows = await Tip.raw("SELECT coalesce(max(id), 0) + 1 AS id FROM tip")
+    return int(rows[0]["id"])
 
 
 def _key_rows(
@@ -362,12 +382,33 @@ async def submit_tip(
     year = now.astimezone(CHINA).year
     plain = _canonical(fields)
 
+    def seal(tip_id: int) -> tuple[bytes, bytes | None, list[TipKey]]:
+        content = encrypt_content(content_key, plain, context=content_context(tip_id, "content"))
+        sealed_identity = None
+        if identity is not None and identity_key is not None:
+            sealed_identity = encrypt_content(
+                identity_key, _canonical(identity), context=content_context(tip_id, "identity")
+            )
+        keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
+        if identity_key is not None:
+            keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
+        return content, sealed_identity, keys
+
     async def store() -> tuple[int, str]:
-        async with db.write_transaction():
+        reserved = await _reserve_tip_id()
+        sealed = seal(reserved) if reserved is not None else None
+        # One transaction on the engine's hot path (inline on SQLite, the writer thread on
+        # PostgreSQL): other requests' CPU work cannot stretch the time the ledger's
+        # locks are held.
+
+        async def write() -> tuple[int, str]:
+            tip_id = reserved if reserved is not None else await _next_tip_id_sqlite()
+            content, sealed_identity, keys = sealed or seal(tip_id)
             seq = await _next_ledger_number(year)
             ledger_no = f"{year}-{seq:06d}"
-            rows = await Tip.insert(
+            await Tip.insert(
                 Tip(
+                    id=tip_id,
                     ledger_no=ledger_no,
                     ledger_year=year,
                     ledger_seq=seq,
@@ -376,27 +417,12 @@ async def submit_tip(
                     received_at=received_at,
                     receipt_mac=mac,
                     tipster_public_key=tipster_public.hex(),
-                    content=b"",
+                    content=content,
                     has_identity=identity is not None,
-                    identity=None,
+                    identity=sealed_identity,
                     format_version=FORMAT_VERSION,
                 )
-            ).returning(Tip.id)
-            tip_id = int(rows[0]["id"])
-            content = encrypt_content(
-                content_key, plain, context=content_context(tip_id, "content")
             )
-            sealed_identity = None
-            if identity is not None and identity_key is not None:
-                sealed_identity = encrypt_content(
-                    identity_key, _canonical(identity), context=content_context(tip_id, "identity")
-                )
-            await Tip.update({Tip.content: content, Tip.identity: sealed_identity}).where(
-                Tip.id == tip_id
-            )
-            keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
-            if identity_key is not None:
-                keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
             await TipKey.insert(*keys)
             attachments = _attachment_rows(tip_id, content_key, cleaned, received_at, None)
             if attachments:
@@ -419,7 +445,9 @@ async def submit_tip(
             )
             # Due dates counted from receipt (tipline.duedates) commit with the tip.
             await lifecycle.announce_received(tip_id, ledger_no, received_at, actor)
-        return tip_id, ledger_no
+            return tip_id, ledger_no
+
+        return await db.run_write_transaction(write)
 
     if faults.enabled(faults.ACK_BEFORE_COMMIT):  # the crash test's negative control only
         faults.later(store(), faults.ACK_BEFORE_COMMIT_DELAY_SECONDS)
