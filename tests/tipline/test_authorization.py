@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import extra_client, sign_in
+from tests.conftest import sign_in
 from tipline.auth import Role
 from tipline.web.i18n import translate
 
@@ -393,31 +393,29 @@ async def _still_signed_in(client: Client) -> bool:
 
 @pytest.mark.parametrize("role", list(Role))
 async def test_each_role_reaches_exactly_the_routes_the_table_gives_it(
-    app: Litestar, role: Role
+    app: Litestar, client: Client, role: Role
 ) -> None:
-    client = await extra_client(app)
-    async with client:
-        await sign_in(client, role)
-        wrongly_admitted: list[str] = []
-        wrongly_refused: list[str] = []
-        routes = sorted(_routes(app), key=lambda key: key in SESSION_ENDING)
-        for key in routes:
-            expected = EXPECTED.get(key)
-            if expected is None or expected == PUBLIC:
-                continue
-            method, path = key.split(" ", 1)
-            url = _url(path)
-            response = await _request(client, method, url)
-            assert response.status_code < 500, (key, response.status_code, response.text[:300])
-            refused = _refused_by_guard(response, url)
-            if role in expected and (refused or response.status_code == 401):
-                wrongly_refused.append(f"{key} → {response.status_code}")
-            if role not in expected and not refused:
-                wrongly_admitted.append(f"{key} → {response.status_code}")
-            if key not in SESSION_ENDING and not await _still_signed_in(client):
-                await sign_in(client, role)
-        assert not wrongly_admitted, f"{role} admitted to:\n" + "\n".join(wrongly_admitted)
-        assert not wrongly_refused, f"{role} refused from:\n" + "\n".join(wrongly_refused)
+    await sign_in(client, role)
+    wrongly_admitted: list[str] = []
+    wrongly_refused: list[str] = []
+    routes = sorted(_routes(app), key=lambda key: key in SESSION_ENDING)
+    for key in routes:
+        expected = EXPECTED.get(key)
+        if expected is None or expected == PUBLIC:
+            continue
+        method, path = key.split(" ", 1)
+        url = _url(path)
+        response = await _request(client, method, url)
+        assert response.status_code < 500, (key, response.status_code, response.text[:300])
+        refused = _refused_by_guard(response, url)
+        if role in expected and (refused or response.status_code == 401):
+            wrongly_refused.append(f"{key} → {response.status_code}")
+        if role not in expected and not refused:
+            wrongly_admitted.append(f"{key} → {response.status_code}")
+        if key not in SESSION_ENDING and not await _still_signed_in(client):
+            await sign_in(client, role)
+    assert not wrongly_admitted, f"{role} admitted to:\n" + "\n".join(wrongly_admitted)
+    assert not wrongly_refused, f"{role} refused from:\n" + "\n".join(wrongly_refused)
 
 
 async def test_the_anonymous_reach_only_public_routes(app: Litestar, client: Client) -> None:
