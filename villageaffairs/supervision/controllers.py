@@ -166,8 +166,8 @@ class SupervisionPageController(Controller):
         )
 
     @get("/committees/{committee_id:int}", name="supervision-committee")
-    async def committee(self, committee_id: Id) -> Redirect:
-        committee = await services.get_committee(committee_id)
+    async def committee(self, request: AnyRequest, committee_id: Id) -> Redirect:
+        committee = await services.visible_committee(current_user(request), committee_id)
         return Redirect(f"/villageaffairs/supervision/villages/{committee.village_id}")
 
     @get("/overdue", name="supervision-overdue")

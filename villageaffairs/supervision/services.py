@@ -17,6 +17,7 @@ from tipline.auth import CurrentUser
 from tipline.deadlines.services import today_local
 from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
+from tipline.orgunits.services import require_visible
 from tipline.orgunits.tables import OrgUnit
 from villageaffairs.campaigns import services as campaigns
 from villageaffairs.campaigns.access import require_township_writer, require_village
@@ -143,6 +144,13 @@ async def get_committee(committee_id: int) -> CommitteeOut:
     if row is None:
         raise CommitteeNotFound(committee_id=committee_id)
     return await _out(row)
+
+
+async def visible_committee(user: CurrentUser, committee_id: int) -> CommitteeOut:
+    """The committee, if ``user`` may see its village (no id from another township)."""
+    committee = await get_committee(committee_id)
+    await require_visible(user, committee.village_id)
+    return committee
 
 
 async def report_of(committee_id: int) -> ReportOut | None:
