@@ -19,15 +19,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from tipline import db
+from tipline import db, stretching
 from tipline.accounts import controllers as accounts_controllers
-from tipline.accounts import passwords as accounts_passwords
 from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC
 from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
-from tipline.crypto.primitives import configure_kdf_concurrency
 from tipline.deadlines import controllers as deadlines_controllers
 from tipline.deadlines.scheduler import Job, register_job, run_scheduler
 from tipline.duedates import controllers as duedates_controllers
@@ -73,8 +71,7 @@ def provide_locale(request: Request[Any, Any, Any]) -> str:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.bind(db.make_engine(settings))
-    accounts_passwords.configure(settings.password_hash_concurrency)
-    configure_kdf_concurrency(settings.password_hash_concurrency)
+    stretching.configure(settings.password_hash_concurrency)
     register_job(
         Job("session-sweep", accounts_sessions.session_sweep(settings), "interval", {"minutes": 5})
     )

@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -801,6 +802,32 @@ async def run_write_transaction(work: Callable[[], Awaitable[T]]) -> T:
             return result
     async with write_transaction(inline=True):
         return await work()
+
+
+@functools.cache
+def _insert_sql(tablename: str, columns: tuple[str, ...], rows: int) -> str:
+    one = "(" + ", ".join("{}" for _ in columns) + ")"
+    return (
+        f"INSERT INTO {tablename} ({', '.join(columns)}) VALUES "  # noqa: S608
+        + ", ".join(one for _ in range(rows))
+    )
+
+
+async def insert_values(
+    table: type[Table], columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> None:
+    """One multi-row ``INSERT`` of plain values (column names from the code, never from
+    input) through Piccolo's ``raw``, so it joins the current transaction.
+
+    For the statements of a tip's submission: Piccolo builds an ``insert`` from table
+    instances in about ten times the time SQLite takes to run it, and that time is
+    spent while the ledger's write lock is held. Every column without a database
+    default must be named.
+    """
+    if not rows:
+        return
+    sql = _insert_sql(table._meta.tablename, columns, len(rows))
+    await table.raw(sql, *(value for row in rows for value in row))
 
 
 def is_disk_full(error: BaseException) -> bool:

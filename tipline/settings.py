@@ -95,7 +95,7 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     login_throttle_base_seconds: int = 1
-    password_hash_concurrency: int = 2
+    password_hash_concurrency: int = 1
     county_name: str = "示范县"
     max_attachment_bytes: int = 20 * 1024 * 1024
     max_tip_attachments_bytes: int = 50 * 1024 * 1024

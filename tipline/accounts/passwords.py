@@ -1,9 +1,8 @@
 """Password hashing (argon2id) and the password policy.
 
 Hashing costs ~0.1 s and 64 MiB (RFC 9106's second recommended parameters, the
-argon2-cffi defaults), so it runs in a worker thread and at most
-``settings.password_hash_concurrency`` hashes run at once: a burst of logins queues
-instead of exhausting memory or starving the event loop.
+argon2-cffi defaults), so it runs on the key-stretching threads (:mod:`tipline.stretching`):
+a burst of logins queues instead of exhausting memory or starving the tip box.
 
 The policy follows GB/T 22239-2019 (等级保护 2.0) 8.1.4.1 a: passwords must be
 complex enough to resist guessing; NIST SP 800-63B 5.1.1.2 says how: a minimum
@@ -12,15 +11,14 @@ length and a list of known-bad passwords, without composition rules.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import secrets
-import weakref
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from tipline import stretching
 from tipline.accounts.exceptions import (
     PasswordContainsUsername,
     PasswordTooCommon,
@@ -36,30 +34,9 @@ COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt"
 DEFAULT_HASHER = PasswordHasher()
 HASHER = DEFAULT_HASHER
 
-_concurrency = 2
-_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def configure(concurrency: int) -> None:
-    """Set how many hashes may run at once (``settings.password_hash_concurrency``)."""
-    global _concurrency
-    _concurrency = max(1, concurrency)
-    _semaphores.clear()
-
-
-def _semaphore() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    semaphore = _semaphores.get(loop)
-    if semaphore is None:
-        semaphore = _semaphores[loop] = asyncio.Semaphore(_concurrency)
-    return semaphore
-
 
 async def hash_password(password: str) -> str:
-    async with _semaphore():
-        return await asyncio.to_thread(HASHER.hash, password)
+    return await stretching.run(HASHER.hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -70,8 +47,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
-    async with _semaphore():
-        return await asyncio.to_thread(_verify, password_hash, password)
+    return await stretching.run(_verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:
@@ -93,7 +69,7 @@ async def dummy_verify(password: str) -> None:
     Without it an unknown username would answer ~0.1 s faster and reveal which
     usernames exist.
     """
-    dummy = await asyncio.to_thread(_dummy_hash)
+    dummy = await stretching.run(_dummy_hash)
     await verify_password(dummy, password)
 
 

@@ -1069,10 +1069,10 @@ async def grant_access(
         )
         if held:
             raise AlreadyHoldsAccess()
-        rows: list[TipKey] = []
+        rows: list[tuple[Any, ...]] = []
         for purpose, data_key in keys.items():
-            rows += intake._key_rows(tip_id, purpose, data_key, [recipient], None)
-        await TipKey.insert(*rows)
+            rows += intake.tip_key_rows(tip_id, purpose, data_key, [recipient], None)
+        await intake.store_tip_keys(rows)
         await append_event(
             Actor.account(user.account_id),
             "tip.access_granted",

@@ -39,13 +39,11 @@ as 16 groups of 4 hex digits.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
 import re
 import secrets
-import weakref
 from typing import Final
 
 import msgspec
@@ -55,6 +53,7 @@ from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from tipline import stretching
 from tipline.crypto.exceptions import (
     DecryptionFailed,
     InvalidKey,
@@ -474,26 +473,6 @@ DEFAULT_KDF: Final = KdfParams()
 SALT_BYTES: Final = 16
 _KDF_LIMITS = {"time_cost": (1, 64), "memory_cost": (8, 4 * 1024 * 1024), "parallelism": (1, 64)}
 
-_kdf_concurrency = 2
-_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def configure_kdf_concurrency(concurrency: int) -> None:
-    """How many key derivations may run at once (each takes ``memory_cost`` KiB)."""
-    global _kdf_concurrency
-    _kdf_concurrency = max(1, concurrency)
-    _semaphores.clear()
-
-
-def _semaphore() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    semaphore = _semaphores.get(loop)
-    if semaphore is None:
-        semaphore = _semaphores[loop] = asyncio.Semaphore(_kdf_concurrency)
-    return semaphore
-
 
 def new_salt() -> bytes:
     return secrets.token_bytes(SALT_BYTES)
@@ -517,9 +496,9 @@ def derive_kek_sync(password: str, salt: bytes, params: KdfParams) -> bytes:
 
 
 async def derive_kek(password: str, salt: bytes, params: KdfParams) -> bytes:
-    """The key-encryption key for ``password``: ~0.1 s of argon2id in a worker thread."""
-    async with _semaphore():
-        return await asyncio.to_thread(derive_kek_sync, password, salt, params)
+    """The key-encryption key for ``password``: ~0.1 s of argon2id on a key-stretching
+    thread (:mod:`tipline.stretching`)."""
+    return await stretching.run(derive_kek_sync, password, salt, params)
 
 
 def wrap_private_key(key: X25519PrivateKey, wrapping_key: bytes, *, binding: bytes) -> bytes:

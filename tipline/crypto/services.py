@@ -430,13 +430,16 @@ async def forget_session_keys_older_than(age: dt.timedelta) -> int:
 # --- escrow -------------------------------------------------------------------------------
 
 
+_ACTIVE_ESCROW_SQL = "SELECT * FROM escrow_key WHERE replaced_at IS NULL ORDER BY id DESC LIMIT 1"
+_OFFICER_KEYS_SQL = (
+    "SELECT account_id, public_key, fingerprint FROM officer_key ORDER BY account_id"
+)
+
+
 async def active_escrow_key() -> dict[str, Any] | None:
-    return (
-        await EscrowKey.select()
-        .where(EscrowKey.replaced_at.is_null())
-        .order_by(EscrowKey.id, ascending=False)
-        .first()
-    )
+    """The escrow key new tips are sealed to (a plain statement: asked for every tip)."""
+    rows = await EscrowKey.raw(_ACTIVE_ESCROW_SQL)
+    return dict(rows[0]) if rows else None
 
 
 def write_private_key_file(path: Path, key: X25519PrivateKey) -> None:
@@ -526,15 +529,17 @@ async def active_recipients(account_ids: Iterable[int] | None = None) -> list[Re
     """Who a new tip is sealed to: every officer key (or those of ``account_ids``),
     then the escrow key. Empty of an escrow entry if there is no escrow key (see
     :func:`tip_box_open`)."""
-    query = OfficerKey.select(
-        OfficerKey.account_id, OfficerKey.public_key, OfficerKey.fingerprint
-    ).order_by(OfficerKey.account_id)
-    if account_ids is not None:
-        wanted = list(account_ids)
-        if not wanted:
-            query = query.where(OfficerKey.account_id == -1)
-        else:
-            query = query.where(OfficerKey.account_id.is_in(wanted))
+    if account_ids is None:
+        rows = await OfficerKey.raw(_OFFICER_KEYS_SQL)
+    else:
+        wanted = set(account_ids)
+        rows = [
+            row
+            for row in await OfficerKey.select(
+                OfficerKey.account_id, OfficerKey.public_key, OfficerKey.fingerprint
+            ).order_by(OfficerKey.account_id)
+            if row["account_id"] in wanted
+        ]
     recipients = [
         Recipient(
             kind="officer",
@@ -542,7 +547,7 @@ async def active_recipients(account_ids: Iterable[int] | None = None) -> list[Re
             public_key=bytes.fromhex(row["public_key"]),
             fingerprint=row["fingerprint"],
         )
-        for row in await query
+        for row in rows
     ]
     escrow = await active_escrow_key()
     if escrow is not None:

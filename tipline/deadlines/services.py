@@ -156,12 +156,9 @@ _cached: tuple[Engine[Any], WorkingCalendar] | None = None
 
 
 async def _current_revision() -> int:
-    row = (
-        await CalendarRevision.select(CalendarRevision.revision)
-        .where(CalendarRevision.id == 1)
-        .first()
-    )
-    return int(row["revision"]) if row else 0
+    # A plain statement: the tip box asks this inside its transaction for every tip.
+    rows = await CalendarRevision.raw("SELECT revision FROM calendar_revision WHERE id = 1")
+    return int(rows[0]["revision"]) if rows else 0
 
 
 async def load_calendar() -> WorkingCalendar:

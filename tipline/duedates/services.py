@@ -426,16 +426,34 @@ def _due_on(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.date:
     return memo[key]
 
 
+_RULES_SQL = (
+    "SELECT kind, working_days, satisfied_by, real_name_only FROM deadline_rule "
+    "WHERE trigger = {} AND active = {} ORDER BY id"
+)
+_HAS_IDENTITY_SQL = "SELECT has_identity FROM tip WHERE id = {}"
+_DEADLINE_COLUMNS = (
+    "tip",
+    "kind",
+    "rule_working_days",
+    "satisfied_by",
+    "started_at",
+    "start_day",
+    "due_on",
+    "outcome",
+    "warned_percent",
+    "resolution_reason",
+)
+
+
 async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
     """Store the due dates of every active rule triggered by ``trigger`` for this tip."""
     await ensure_default_rules()
-    rules = await DeadlineRule.select().where(
-        DeadlineRule.trigger == trigger, DeadlineRule.active.eq(True)
-    )
+    # Plain statements: on receipt this runs in the tip box's transaction.
+    rules = await DeadlineRule.raw(_RULES_SQL, trigger, True)
     if not rules:
         return 0
-    tip = await Tip.select(Tip.has_identity).where(Tip.id == tip_id).first()
-    real_name = bool(tip and tip["has_identity"])
+    tips = await Tip.raw(_HAS_IDENTITY_SQL, tip_id)
+    real_name = bool(tips and tips[0]["has_identity"])
     # A tip just received has no deadline yet; later triggers keep an open one running.
     open_kinds = (
         set()
@@ -450,20 +468,22 @@ async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
     calendar = await load_calendar()
     start_day = local_day(at)
     rows = [
-        CaseDeadline(
-            tip=tip_id,
-            kind=rule["kind"],
-            rule_working_days=rule["working_days"],
-            satisfied_by=rule["satisfied_by"],
-            started_at=at,
-            start_day=start_day,
-            due_on=_due_on(calendar, start_day, int(rule["working_days"])),
+        (
+            tip_id,
+            rule["kind"],
+            rule["working_days"],
+            rule["satisfied_by"],
+            at,
+            start_day,
+            _due_on(calendar, start_day, int(rule["working_days"])),
+            "open",
+            0,
+            "",
         )
         for rule in rules
         if (real_name or not rule["real_name_only"]) and rule["kind"] not in open_kinds
     ]
-    if rows:
-        await CaseDeadline.insert(*rows)
+    await db.insert_values(CaseDeadline, _DEADLINE_COLUMNS, rows)
     return len(rows)
 
 

@@ -307,21 +307,48 @@ async def _next_tip_id_sqlite() -> int:
     return int(rows[0]["id"])
 
 
-def _key_rows(
+_TIP_COLUMNS: Final = (
+    "id",
+    "ledger_no",
+    "ledger_year",
+    "ledger_seq",
+    "channel",
+    "status",
+    "received_at",
+    "receipt_mac",
+    "tipster_public_key",
+    "content",
+    "has_identity",
+    "identity",
+    "format_version",
+)
+_TIP_KEY_COLUMNS: Final = (
+    "tip",
+    "purpose",
+    "recipient_kind",
+    "recipient_id",
+    "fingerprint",
+    "sealed",
+)
+
+
+def tip_key_rows(
     tip_id: int,
     purpose: str,
     data_key: bytes,
     recipients: Sequence[Recipient],
     tipster_public: bytes | None,
-) -> list[TipKey]:
-    rows = [
-        TipKey(
-            tip=tip_id,
-            purpose=purpose,
-            recipient_kind=recipient.kind,
-            recipient_id=str(recipient.id),
-            fingerprint=recipient.fingerprint,
-            sealed=sealed.to_bytes(),
+) -> list[tuple[Any, ...]]:
+    """``TipKey`` rows (values of :data:`_TIP_KEY_COLUMNS`): ``data_key`` sealed to each
+    recipient and, for the content key, to the tipster."""
+    rows: list[tuple[Any, ...]] = [
+        (
+            tip_id,
+            purpose,
+            recipient.kind,
+            str(recipient.id),
+            recipient.fingerprint,
+            sealed.to_bytes(),
         )
         for recipient, sealed in seal_to_recipients(
             data_key, recipients, tip_id=tip_id, purpose=purpose
@@ -335,16 +362,21 @@ def _key_rows(
             purpose=purpose,
         )
         rows.append(
-            TipKey(
-                tip=tip_id,
-                purpose=purpose,
-                recipient_kind="tipster",
-                recipient_id=None,
-                fingerprint=primitives.fingerprint(tipster_public),
-                sealed=sealed.to_bytes(),
+            (
+                tip_id,
+                purpose,
+                "tipster",
+                None,
+                primitives.fingerprint(tipster_public),
+                sealed.to_bytes(),
             )
         )
     return rows
+
+
+async def store_tip_keys(rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store rows made by :func:`tip_key_rows` in the current transaction."""
+    await db.insert_values(TipKey, _TIP_KEY_COLUMNS, rows)
 
 
 async def submit_tip(
@@ -382,16 +414,16 @@ async def submit_tip(
     year = now.astimezone(CHINA).year
     plain = _canonical(fields)
 
-    def seal(tip_id: int) -> tuple[bytes, bytes | None, list[TipKey]]:
+    def seal(tip_id: int) -> tuple[bytes, bytes | None, list[tuple[Any, ...]]]:
         content = encrypt_content(content_key, plain, context=content_context(tip_id, "content"))
         sealed_identity = None
         if identity is not None and identity_key is not None:
             sealed_identity = encrypt_content(
                 identity_key, _canonical(identity), context=content_context(tip_id, "identity")
             )
-        keys = _key_rows(tip_id, "content", content_key, recipients, tipster_public)
+        keys = tip_key_rows(tip_id, "content", content_key, recipients, tipster_public)
         if identity_key is not None:
-            keys += _key_rows(tip_id, "identity", identity_key, recipients, None)
+            keys += tip_key_rows(tip_id, "identity", identity_key, recipients, None)
         return content, sealed_identity, keys
 
     async def store() -> tuple[int, str]:
@@ -406,24 +438,28 @@ async def submit_tip(
             content, sealed_identity, keys = sealed or seal(tip_id)
             seq = await _next_ledger_number(year)
             ledger_no = f"{year}-{seq:06d}"
-            await Tip.insert(
-                Tip(
-                    id=tip_id,
-                    ledger_no=ledger_no,
-                    ledger_year=year,
-                    ledger_seq=seq,
-                    channel=channel,
-                    status="received",
-                    received_at=received_at,
-                    receipt_mac=mac,
-                    tipster_public_key=tipster_public.hex(),
-                    content=content,
-                    has_identity=identity is not None,
-                    identity=sealed_identity,
-                    format_version=FORMAT_VERSION,
-                )
+            await db.insert_values(
+                Tip,
+                _TIP_COLUMNS,
+                [
+                    (
+                        tip_id,
+                        ledger_no,
+                        year,
+                        seq,
+                        channel,
+                        "received",
+                        received_at,
+                        mac,
+                        tipster_public.hex(),
+                        content,
+                        identity is not None,
+                        sealed_identity,
+                        FORMAT_VERSION,
+                    )
+                ],
             )
-            await TipKey.insert(*keys)
+            await store_tip_keys(keys)
             attachments = _attachment_rows(tip_id, content_key, cleaned, received_at, None)
             if attachments:
                 await TipAttachment.insert(*attachments)

@@ -184,19 +184,35 @@ def format_frontier(frontier: list[bytes]) -> str:
     return ",".join(part.hex() for part in frontier)
 
 
+_HEAD_SQL = "SELECT seq, hash, frontier FROM ledger_head WHERE id = 1"
+_EVENT_COLUMNS_IN = (
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+_UPDATE_HEAD_SQL = "UPDATE ledger_head SET seq = {}, hash = {}, frontier = {} WHERE id = 1"
+
+
 async def _lock_head() -> dict[str, Any]:
-    """Take the ledger's append lock and return its head row (created on first use)."""
-    await LedgerHead.insert(LedgerHead(id=1, seq=0, hash=GENESIS_HASH)).on_conflict(
-        action="DO NOTHING"
-    )
-    query = LedgerHead.select(LedgerHead.seq, LedgerHead.hash, LedgerHead.frontier).where(
-        LedgerHead.id == 1
-    )
-    if db.is_postgres():
-        query = query.lock_rows("UPDATE")
-    head = await query.first()
-    assert head is not None
-    return head
+    """Take the ledger's append lock and return its head row (created on first use).
+
+    Plain statements: this runs for every event while the write lock is held.
+    """
+    query = _HEAD_SQL + (" FOR UPDATE" if db.is_postgres() else "")
+    rows = await LedgerHead.raw(query)
+    if not rows:
+        await LedgerHead.insert(LedgerHead(id=1, seq=0, hash=GENESIS_HASH)).on_conflict(
+            action="DO NOTHING"
+        )
+        rows = await LedgerHead.raw(query)
+    return dict(rows[0])
 
 
 async def append_event(
@@ -237,17 +253,15 @@ async def append_event(
         frontier, completed = merkle.frontier_append(
             parse_frontier(head["frontier"]), head["seq"], merkle.leaf_hash(data)
         )
-        await CustodyEvent.insert(CustodyEvent(**row))
-        await MerkleNode.insert(
-            *(MerkleNode(key=node_key(level, index), hash=h.hex()) for level, index, h in completed)
+        await db.insert_values(
+            CustodyEvent, _EVENT_COLUMNS_IN, [[row[name] for name in _EVENT_COLUMNS_IN]]
         )
-        await LedgerHead.update(
-            {
-                LedgerHead.seq: row["seq"],
-                LedgerHead.hash: row["hash"],
-                LedgerHead.frontier: format_frontier(frontier),
-            }
-        ).where(LedgerHead.id == 1)
+        await db.insert_values(
+            MerkleNode,
+            ("key", "hash"),
+            [(node_key(level, index), h.hex()) for level, index, h in completed],
+        )
+        await LedgerHead.raw(_UPDATE_HEAD_SQL, row["seq"], row["hash"], format_frontier(frontier))
     return row
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -23,7 +23,7 @@ from tipline.crypto import primitives
 from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.services import active_recipients
 from tipline.errors import Invalid, NotFound
-from tipline.intake.services import _key_rows
+from tipline.intake.services import store_tip_keys, tip_key_rows
 from tipline.intake.tables import Tip, TipKey
 from tipline.ledger.services import Actor, append_event
 
@@ -95,10 +95,10 @@ async def recover_for_officer(
             if not missing:
                 already += 1
                 continue
-            new_rows: list[TipKey] = []
+            new_rows: list[tuple[Any, ...]] = []
             for purpose, data_key in sorted(missing.items()):
-                new_rows += _key_rows(tip_id, purpose, data_key, [recipient], None)
-            await TipKey.insert(*new_rows)
+                new_rows += tip_key_rows(tip_id, purpose, data_key, [recipient], None)
+            await store_tip_keys(new_rows)
             await append_event(
                 actor,
                 "tip.access_granted",
