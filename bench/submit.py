@@ -34,18 +34,18 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tipline import devserver
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -75,12 +75,6 @@ def tip_text(target_bytes: int) -> str:
         parts.append(sentence)
         size += len(sentence.encode("utf-8"))
     return "".join(parts)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -136,7 +130,7 @@ class Server:
         self.data_dir = root / name / "data"
         self.data_dir.mkdir(parents=True)
         self.log_path = root / name / "server.log"
-        self.port = _free_port()
+        self.port = devserver.free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
         self.env.update(env)
@@ -160,27 +154,16 @@ class Server:
         return result.stdout
 
     def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, *self.command],
-                env=self.env,
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited at start:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"{self.name} did not answer /health:\n{self.log_path.read_text()}")
+        self.process = devserver.start(
+            [sys.executable, *self.command],
+            self.base_url,
+            self.log_path,
+            env=self.env,
+            cwd=REPO_ROOT,
+            name=self.name,
+            timeout=START_TIMEOUT_SECONDS,
+            error=SystemExit,
+        )
 
     @property
     def pid(self) -> int:
@@ -188,14 +171,7 @@ class Server:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        devserver.stop(self.process)
 
 
 def bare_server(root: Path, name: str = "bare") -> Server:

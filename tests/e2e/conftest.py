@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +25,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import POSTGRES_DSN, REPO_ROOT
+from tipline import devserver
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
@@ -58,18 +56,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveServer:
     """A running ``tipline serve`` on its own fresh data dir, and the CLI on the same data."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = devserver.free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / "server.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
@@ -105,47 +97,22 @@ class LiveServer:
         return result
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return devserver.read_log(self.log_path)
 
     def start(self) -> None:
         self.cli("migrate")
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tipline", "serve", "--port", str(self.port)],
-                env=self.env,
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f"tipline serve exited {self.process.returncode}:\n{self.log()}"
-                )
-            if self._healthy():
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"tipline serve did not answer /health in time:\n{self.log()}")
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
-                return bool(answer.status == 200)
-        except OSError:
-            return False
+        self.process = devserver.start(
+            [sys.executable, "-m", "tipline", "serve", "--port", str(self.port)],
+            self.base_url,
+            self.log_path,
+            env=self.env,
+            cwd=REPO_ROOT,
+            timeout=START_TIMEOUT_SECONDS,
+            stop_timeout=10,
+        )
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        devserver.stop(self.process, timeout=10)
 
 
 @pytest.fixture(scope="package")

@@ -26,12 +26,10 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +38,8 @@ from typing import Any
 import httpx
 
 from tests.conftest import REPO_ROOT
+from tipline import devserver
+from tipline.devserver import free_port
 from tipline.settings import Settings
 
 OFFICER_PASSWORD = "Crash Test Officer Password 42"
@@ -47,12 +47,6 @@ OFFICERS = ("crash-officer-a", "crash-officer-b", "crash-officer-c")
 CONCURRENCY = 32
 START_TIMEOUT_SECONDS = 60
 MARKER = "CRASHTEST"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(
@@ -134,27 +128,16 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tipline", "serve", "--port", str(self.port)],
-                env=self.env,
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"tipline serve exited at start:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.kill()
-        raise AssertionError(f"tipline serve did not answer /health:\n{self.log()}")
+        self.process = devserver.start(
+            [sys.executable, "-m", "tipline", "serve", "--port", str(self.port)],
+            self.base_url,
+            self.log_path,
+            env=self.env,
+            cwd=REPO_ROOT,
+            append_log=True,
+            timeout=START_TIMEOUT_SECONDS,
+            interval=0.1,
+        )
 
     def kill(self) -> None:
         """SIGKILL by PID: no shutdown handler, no flush, no goodbye."""
@@ -163,15 +146,10 @@ class Server:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        devserver.stop(self.process)
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return devserver.read_log(self.log_path)
 
 
 @dataclass
@@ -502,12 +480,8 @@ class OwnCluster:
 def wait_healthy(server: Server, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
+        if devserver.healthy(server.base_url):
+            return
         time.sleep(0.2)
     raise AssertionError(f"the server did not come back after the database did:\n{server.log()}")
 

@@ -18,7 +18,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 from tests.conftest import POSTGRES_DSN, REPO_ROOT
 from tests.e2e.conftest import START_TIMEOUT_SECONDS, LiveServer
 from tests.tipline.intake.support import forms_of, jpeg_with_gps
+from tipline import devserver
 from tipline.web.i18n import translate
 
 TIPSTER_ADDRESS = "127.0.0.2"
@@ -64,11 +64,7 @@ class LoggedServer(LiveServer):
         self.wrapper = data_dir.parent / "serve_logged.py"
 
     def log(self) -> str:
-        return "".join(
-            path.read_text(errors="replace")
-            for path in (self.stdout_path, self.stderr_path)
-            if path.exists()
-        )
+        return devserver.read_log(self.stdout_path, self.stderr_path)
 
     def start(self) -> None:
         self.cli("migrate")
@@ -83,15 +79,13 @@ class LoggedServer(LiveServer):
                 stderr=err,
                 stdin=subprocess.DEVNULL,
             )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"tipline serve exited:\n{self.log()}")
-            if self._healthy():
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"tipline serve did not answer /health in time:\n{self.log()}")
+        devserver.wait_until_healthy(
+            self.process,
+            self.base_url,
+            log=self.log,
+            timeout=START_TIMEOUT_SECONDS,
+            stop_timeout=10,
+        )
 
 
 def _trace_database(create: bool) -> str:
