@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from litestar import Litestar
-from litestar.handlers import HTTPRouteHandler
+from litestar import Litestar, get
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
@@ -30,13 +30,47 @@ def _is_public(handler: HTTPRouteHandler) -> bool:
     return all(handler.opt.get(key) == value for key, value in PUBLIC.items())
 
 
+def _is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """The ``OPTIONS`` handler Litestar adds to every path by itself."""
+    return (
+        isinstance(handler, HTTPRouteHandler)
+        and handler.http_methods == {"OPTIONS"}
+        and handler.handler_name == "options_handler"
+    )
+
+
+def _unguarded(app: Litestar) -> list[str]:
+    """Every handler of every route (not only HTTP ones) with neither a guard nor
+    ``opt=PUBLIC``; Litestar's automatic ``OPTIONS`` handlers aside."""
+    found = []
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if _is_automatic_options(handler) or handler.resolve_guards():
+                continue
+            if isinstance(handler, HTTPRouteHandler) and _is_public(handler):
+                continue
+            methods = sorted(getattr(handler, "http_methods", ()))
+            found.append(f"{methods} {route.path} ({handler.handler_name})")
+    return found
+
+
 def test_every_route_has_a_guard_or_is_marked_public(app: Litestar) -> None:
-    unguarded = [
-        f"{sorted(handler.http_methods)} {path} ({handler.handler_name})"
-        for path, handler in _handlers(app)
-        if not _is_openapi(handler) and not handler.resolve_guards() and not _is_public(handler)
-    ]
+    unguarded = _unguarded(app)
     assert not unguarded, "routes with neither a guard nor opt=PUBLIC:\n" + "\n".join(unguarded)
+
+
+def test_the_guard_walk_finds_a_route_without_either(app: Litestar) -> None:
+    @get("/forgotten", sync_to_thread=False)
+    def forgotten() -> str:
+        return "oops"
+
+    @get("/open", opt=PUBLIC, sync_to_thread=False)
+    def open_route() -> str:
+        return "fine"
+
+    app.register(forgotten)
+    app.register(open_route)
+    assert _unguarded(app) == ["['GET'] /forgotten (forgotten)"]
 
 
 def test_the_walk_sees_the_routes(app: Litestar) -> None:
