@@ -16,12 +16,13 @@ Rules and where they come from:
 Other packages react to transitions (due dates, notifications) by registering a
 :data:`TransitionHook` with :func:`on_transition`; hooks run inside the transaction
 of the transition, so a due date is stored together with the event that set it.
+The statuses, actions and hook registry live in :mod:`tipline.custody_hooks` (below
+``intake``, which announces received tips there) and are re-exported here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -29,39 +30,34 @@ import msgspec
 
 from tipline import db
 from tipline.cases.exceptions import CaseNotFound, TransitionNotAllowed
+from tipline.custody_hooks import (
+    Action,
+    Status,
+    TransitionDone,
+    TransitionHook,
+    announce_received,
+    on_transition,
+    run_hooks,
+)
 from tipline.intake.tables import Tip
 from tipline.ledger.services import Actor, append_event
 
-
-class Status(StrEnum):
-    """Where a tip stands (``Tip.status``)."""
-
-    received = "received"
-    registered = "registered"
-    under_assessment = "under_assessment"
-    transferred = "transferred"
-    feedback_received = "feedback_received"
-    closed = "closed"
-    merged = "merged"
-    voided = "voided"
-
-
-class Action(StrEnum):
-    """What an officer (or, for feedback, a competent authority) does to a tip.
-
-    ``receive`` is not applied by :func:`apply_transition`: the tip box and the
-    hotline store a tip as ``received`` and call :func:`announce_received`.
-    """
-
-    receive = "receive"
-    register = "register"
-    assess = "assess"
-    transfer = "transfer"
-    record_feedback = "record_feedback"
-    close = "close"
-    close_without_transfer = "close_without_transfer"
-    merge = "merge"
-    void = "void"
+__all__ = [
+    "FINAL",
+    "NEEDS_SECOND_OFFICER",
+    "OPEN",
+    "TRANSITIONS",
+    "Action",
+    "ApprovalAction",
+    "Status",
+    "Transition",
+    "TransitionDone",
+    "TransitionHook",
+    "allowed_actions",
+    "announce_received",
+    "apply_transition",
+    "on_transition",
+]
 
 
 class ApprovalAction(StrEnum):
@@ -119,30 +115,6 @@ TRANSITIONS: Mapping[Action, Transition] = {
 
 # Actions that only a second officer's approval may carry out (see ``ApprovalAction``).
 NEEDS_SECOND_OFFICER = frozenset({Action.void, Action.close_without_transfer})
-
-
-class TransitionDone(msgspec.Struct, frozen=True):
-    """What a hook learns about a transition that is being committed."""
-
-    tip_id: int
-    ledger_no: str
-    action: Action
-    source: Status
-    target: Status
-    actor: Actor
-    at: dt.datetime
-    details: Mapping[str, Any]
-
-
-TransitionHook = Callable[[TransitionDone], Awaitable[None]]
-_HOOKS: list[TransitionHook] = []
-
-
-def on_transition(hook: TransitionHook) -> TransitionHook:
-    """Run ``hook`` inside the transaction of every transition (idempotent registration)."""
-    if hook not in _HOOKS:
-        _HOOKS.append(hook)
-    return hook
 
 
 def allowed_actions(status: Status | str) -> list[Action]:
@@ -210,24 +182,5 @@ async def apply_transition(
             at=event["occurred_at"],
             details=body,
         )
-        for hook in _HOOKS:
-            await hook(done)
+        await run_hooks(done)
     return done
-
-
-async def announce_received(tip_id: int, ledger_no: str, at: dt.datetime, actor: Actor) -> None:
-    """Tell the hooks a tip has just been stored as ``received`` (its ``tip.received``
-    event is written by the caller in the same transaction), so that due dates
-    counted from receipt are stored with it."""
-    done = TransitionDone(
-        tip_id=tip_id,
-        ledger_no=ledger_no,
-        action=Action.receive,
-        source=Status.received,
-        target=Status.received,
-        actor=actor,
-        at=at,
-        details={},
-    )
-    for hook in _HOOKS:
-        await hook(done)

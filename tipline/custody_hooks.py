@@ -1,0 +1,100 @@
+"""A tip's statuses and actions, and the hooks that hear of its transitions.
+
+Below both halves of the service: the tip box and the hotline (``intake``) announce a
+tip stored as ``received`` here, the case pages (``cases.lifecycle``) run every other
+transition and call the same hooks, and other packages (due dates, notifications)
+register a :data:`TransitionHook` with :func:`on_transition`. Hooks run inside the
+transaction of the transition, so a due date is stored together with the event that
+set it. Imports no domain package (only ``ledger`` for :class:`Actor`);
+:mod:`tipline.cases.lifecycle` re-exports everything here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from tipline.ledger.services import Actor
+
+
+class Status(StrEnum):
+    """Where a tip stands (``Tip.status``)."""
+
+    received = "received"
+    registered = "registered"
+    under_assessment = "under_assessment"
+    transferred = "transferred"
+    feedback_received = "feedback_received"
+    closed = "closed"
+    merged = "merged"
+    voided = "voided"
+
+
+class Action(StrEnum):
+    """What an officer (or, for feedback, a competent authority) does to a tip.
+
+    ``receive`` is not applied by :func:`tipline.cases.lifecycle.apply_transition`:
+    the tip box and the hotline store a tip as ``received`` and call
+    :func:`announce_received`.
+    """
+
+    receive = "receive"
+    register = "register"
+    assess = "assess"
+    transfer = "transfer"
+    record_feedback = "record_feedback"
+    close = "close"
+    close_without_transfer = "close_without_transfer"
+    merge = "merge"
+    void = "void"
+
+
+class TransitionDone(msgspec.Struct, frozen=True):
+    """What a hook learns about a transition that is being committed."""
+
+    tip_id: int
+    ledger_no: str
+    action: Action
+    source: Status
+    target: Status
+    actor: Actor
+    at: dt.datetime
+    details: Mapping[str, Any]
+
+
+TransitionHook = Callable[[TransitionDone], Awaitable[None]]
+_HOOKS: list[TransitionHook] = []
+
+
+def on_transition(hook: TransitionHook) -> TransitionHook:
+    """Run ``hook`` inside the transaction of every transition (idempotent registration)."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
+    return hook
+
+
+async def run_hooks(done: TransitionDone) -> None:
+    """Run every registered hook on ``done``, in registration order."""
+    for hook in _HOOKS:
+        await hook(done)
+
+
+async def announce_received(tip_id: int, ledger_no: str, at: dt.datetime, actor: Actor) -> None:
+    """Tell the hooks a tip has just been stored as ``received`` (its ``tip.received``
+    event is written by the caller in the same transaction), so that due dates
+    counted from receipt are stored with it."""
+    done = TransitionDone(
+        tip_id=tip_id,
+        ledger_no=ledger_no,
+        action=Action.receive,
+        source=Status.received,
+        target=Status.received,
+        actor=actor,
+        at=at,
+        details={},
+    )
+    await run_hooks(done)
