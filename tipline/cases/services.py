@@ -765,6 +765,51 @@ async def request_approval(
     return out
 
 
+async def _settle_approval(
+    user: CurrentUser,
+    row: dict[str, Any],
+    status: str,
+    event: str,
+    why: str,
+    details: dict[str, Any],
+) -> int:
+    """Close a pending request (``row``) as ``status`` by ``user`` with a reason, by a
+    compare-and-set on ``pending`` (:class:`ApprovalDecided` if someone was first),
+    and record ``event`` with ``details`` on its tip; returns the tip's id."""
+    approval_id = int(row["id"])
+    changed = (
+        await CaseApproval.update(
+            {
+                CaseApproval.status: status,
+                CaseApproval.decided_by: user.account_id,
+                CaseApproval.decided_at: dt.datetime.now(dt.UTC),
+                CaseApproval.decision_reason: why,
+            }
+        )
+        .where((CaseApproval.id == approval_id) & (CaseApproval.status == "pending"))
+        .returning(CaseApproval.id)
+    )
+    if not changed:
+        raise ApprovalDecided()
+    tip_id = int(row["tip"])
+    ledger = await Tip.select(Tip.ledger_no).where(Tip.id == tip_id).first()
+    assert ledger is not None
+    await append_event(
+        Actor.account(user.account_id),
+        event,
+        "tip",
+        tip_id,
+        {
+            "ledger_no": ledger["ledger_no"],
+            "approval_id": approval_id,
+            "approval_action": row["action"],
+            **details,
+            "reason": why,
+        },
+    )
+    return tip_id
+
+
 async def decide_approval(
     user: CurrentUser, approval_id: int, approve: bool, reason: str
 ) -> ApprovalOut:
@@ -784,36 +829,13 @@ async def decide_approval(
             raise SelfApproval()
         if row["status"] != "pending":
             raise ApprovalDecided()
-        now = dt.datetime.now(dt.UTC)
-        changed = (
-            await CaseApproval.update(
-                {
-                    CaseApproval.status: "approved" if approve else "refused",
-                    CaseApproval.decided_by: user.account_id,
-                    CaseApproval.decided_at: now,
-                    CaseApproval.decision_reason: why,
-                }
-            )
-            .where((CaseApproval.id == approval_id) & (CaseApproval.status == "pending"))
-            .returning(CaseApproval.id)
-        )
-        if not changed:
-            raise ApprovalDecided()
-        tip_id = int(row["tip"])
-        ledger = await Tip.select(Tip.ledger_no).where(Tip.id == tip_id).first()
-        assert ledger is not None
-        await append_event(
-            actor,
+        tip_id = await _settle_approval(
+            user,
+            row,
+            "approved" if approve else "refused",
             "tip.approval_granted" if approve else "tip.approval_refused",
-            "tip",
-            tip_id,
-            {
-                "ledger_no": ledger["ledger_no"],
-                "approval_id": approval_id,
-                "approval_action": row["action"],
-                "requested_by": int(row["requested_by"]),
-                "reason": why,
-            },
+            why,
+            {"requested_by": int(row["requested_by"])},
         )
         if approve and row["action"] in (
             ApprovalAction.void.value,
@@ -845,35 +867,7 @@ async def withdraw_approval(user: CurrentUser, approval_id: int, reason: str) ->
             raise ApprovalNotFound()
         if int(row["requested_by"]) != user.account_id:
             raise NotRequester()
-        changed = (
-            await CaseApproval.update(
-                {
-                    CaseApproval.status: "withdrawn",
-                    CaseApproval.decided_by: user.account_id,
-                    CaseApproval.decided_at: dt.datetime.now(dt.UTC),
-                    CaseApproval.decision_reason: why,
-                }
-            )
-            .where((CaseApproval.id == approval_id) & (CaseApproval.status == "pending"))
-            .returning(CaseApproval.id)
-        )
-        if not changed:
-            raise ApprovalDecided()
-        tip_id = int(row["tip"])
-        ledger = await Tip.select(Tip.ledger_no).where(Tip.id == tip_id).first()
-        assert ledger is not None
-        await append_event(
-            Actor.account(user.account_id),
-            "tip.approval_withdrawn",
-            "tip",
-            tip_id,
-            {
-                "ledger_no": ledger["ledger_no"],
-                "approval_id": approval_id,
-                "approval_action": row["action"],
-                "reason": why,
-            },
-        )
+        await _settle_approval(user, row, "withdrawn", "tip.approval_withdrawn", why, {})
     (out,) = await _approvals_out(await _approval_rows(CaseApproval.id == approval_id), user)
     return out
 
