@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -36,9 +36,9 @@ from tipline.hotline.schemas import (
 )
 from tipline.intake import receipts
 from tipline.intake import services as intake
-from tipline.intake.controllers import COOKIE_NAME, TIP_ROUTE, removed_text
-from tipline.intake.forms import ReceivedForm, UploadLimits, read_form
-from tipline.intake.schemas import CATEGORIES, IdentityBody, TipInput
+from tipline.intake.controllers import COOKIE_NAME, TIP_ROUTE, removed_text, tip_from_form
+from tipline.intake.forms import UploadLimits, read_form
+from tipline.intake.schemas import CATEGORIES, TipInput
 from tipline.settings import Settings
 from tipline.web.i18n import translate
 
@@ -84,30 +84,6 @@ def check_csrf(request: AnyRequest, submitted: str) -> None:
     theirs = _token_secret(submitted or "", config.secret)
     if mine is None or theirs is None or not hmac.compare_digest(mine, theirs):
         raise PermissionDeniedException("CSRF token verification failed")
-
-
-def _optional_int(value: str, field: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        raise ValidationException(extra=[{"key": field, "message": "expected an id"}])
-    return int(value)
-
-
-def _tip_from_form(form: ReceivedForm) -> TipInput:
-    identity = None
-    if form.get("real_name") or form.get("name").strip() or form.get("contact").strip():
-        identity = IdentityBody(name=form.get("name"), contact=form.get("contact"))
-    return TipInput(
-        category=form.get("category"),
-        content=form.get("content"),
-        township=_optional_int(form.get("township"), "township"),
-        village=_optional_int(form.get("village"), "village"),
-        occurred=form.get("occurred") or None,
-        who=form.get("who") or None,
-        identity=identity,
-    )
 
 
 def _tip_from_body(data: HotlineTipBody) -> TipInput:
@@ -170,7 +146,7 @@ class HotlinePagesController(Controller):
         channel = form.get("channel")
         try:
             submitted = await services.enter_tip(
-                settings, current_user(request), channel, _tip_from_form(form), form.files
+                settings, current_user(request), channel, tip_from_form(form), form.files
             )
         except DomainError as error:
             if error.status_code >= 500:

@@ -122,7 +122,8 @@ def _optional_int(value: str, field: str) -> int | None:
     return int(value)
 
 
-def _tip_from_form(form: ReceivedForm) -> TipInput:
+def tip_from_form(form: ReceivedForm) -> TipInput:
+    """A tip from the tip form's fields (the hotline's entry form has the same ones)."""
     identity = None
     if form.get("real_name") or form.get("name").strip() or form.get("contact").strip():
         identity = IdentityBody(name=form.get("name"), contact=form.get("contact"))
@@ -233,7 +234,7 @@ class TipPagesController(Controller):
         form = await read_form(request, _limits(request))
         try:
             submitted = await services.submit_tip(
-                _settings(request), _tip_from_form(form), form.files
+                _settings(request), tip_from_form(form), form.files
             )
         except DomainError as error:
             if error.status_code == 503:
@@ -362,7 +363,7 @@ class TipApiController(Controller):
             files: list[Any] = []
         else:
             form = await read_form(request, _limits(request))
-            data, files = _tip_from_form(form), form.files
+            data, files = tip_from_form(form), form.files
         submitted = await services.submit_tip(_settings(request), data, files)
         return TipReceipt(
             receipt=receipts.format_receipt(submitted.receipt),
