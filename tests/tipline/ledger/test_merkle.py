@@ -6,6 +6,7 @@ proofs of every kind are refused."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -194,6 +195,22 @@ def test_frontier_has_one_hash_per_set_bit() -> None:
 sizes = st.integers(min_value=1, max_value=70)
 
 
+def _bit_flipper(data: st.DataObject) -> Callable[[bytes], bytes]:
+    """Flip one drawn bit (of the first 32 bytes) of a hash."""
+    bit = data.draw(st.integers(0, 255))
+    return lambda value: bytes(
+        b ^ (1 << (bit % 8)) if i == bit // 8 else b for i, b in enumerate(value)
+    )
+
+
+def _flip_one(
+    data: st.DataObject, proof: list[bytes], flip: Callable[[bytes], bytes]
+) -> list[bytes]:
+    """``proof`` with one drawn hash flipped."""
+    position = data.draw(st.integers(0, len(proof) - 1))
+    return [flip(p) if i == position else p for i, p in enumerate(proof)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(size=sizes, data=st.data())
 def test_every_inclusion_proof_verifies_and_any_change_fails(
@@ -208,13 +225,9 @@ def test_every_inclusion_proof_verifies_and_any_change_fails(
         what = "leaf"
     if what == "size" and index == 69:
         what = "root"
-    bit = data.draw(st.integers(0, 255))
-    flip = lambda value: bytes(  # noqa: E731
-        b ^ (1 << (bit % 8)) if i == bit // 8 else b for i, b in enumerate(value)
-    )
+    flip = _bit_flipper(data)
     if what == "proof":
-        position = data.draw(st.integers(0, len(proof) - 1))
-        proof = [flip(p) if i == position else p for i, p in enumerate(proof)]
+        proof = _flip_one(data, proof, flip)
     elif what == "leaf":
         leaf = flip(leaf)
     elif what == "root":
@@ -244,13 +257,9 @@ def test_every_consistency_proof_verifies_and_any_change_fails(
         what = "first"
     if (what == "old" and new == 1) or (what == "new" and old == 70):
         what = "second"
-    bit = data.draw(st.integers(0, 255))
-    flip = lambda value: bytes(  # noqa: E731
-        b ^ (1 << (bit % 8)) if i == bit // 8 else b for i, b in enumerate(value)
-    )
+    flip = _bit_flipper(data)
     if what == "proof":
-        position = data.draw(st.integers(0, len(proof) - 1))
-        proof = [flip(p) if i == position else p for i, p in enumerate(proof)]
+        proof = _flip_one(data, proof, flip)
     elif what == "first":
         first = flip(first)
     elif what == "second":
