@@ -157,7 +157,7 @@ _cached: tuple[Engine[Any], WorkingCalendar] | None = None
 
 async def _current_revision() -> int:
     # A plain statement: the tip box asks this inside its transaction for every tip.
-    rows = await CalendarRevision.raw("SELECT revision FROM calendar_revision WHERE id = 1")
+    rows = await db.fetch(CalendarRevision, "SELECT revision FROM calendar_revision WHERE id = 1")
     return int(rows[0]["revision"]) if rows else 0
 
 

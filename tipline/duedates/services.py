@@ -449,10 +449,10 @@ async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
     """Store the due dates of every active rule triggered by ``trigger`` for this tip."""
     await ensure_default_rules()
     # Plain statements: on receipt this runs in the tip box's transaction.
-    rules = await DeadlineRule.raw(_RULES_SQL, trigger, True)
+    rules = await db.fetch(DeadlineRule, _RULES_SQL, trigger, True)
     if not rules:
         return 0
-    tips = await Tip.raw(_HAS_IDENTITY_SQL, tip_id)
+    tips = await db.fetch(Tip, _HAS_IDENTITY_SQL, tip_id)
     real_name = bool(tips and tips[0]["has_identity"])
     # A tip just received has no deadline yet; later triggers keep an open one running.
     open_kinds = (

@@ -286,7 +286,7 @@ async def _next_ledger_number(year: int) -> int:
     transaction (a row lock on PostgreSQL, the write lock on SQLite), so a rolled-back
     submission gives its number back and numbers have no gaps. One statement (an
     upsert), since it runs while the lock is held."""
-    rows = await TipCounter.raw(_NEXT_SEQ_SQL, year)
+    rows = await db.fetch(TipCounter, _NEXT_SEQ_SQL, year)
     return int(rows[0]["last_seq"])
 
 
@@ -296,14 +296,14 @@ async def _reserve_tip_id() -> int | None:
     ``None`` on SQLite, where the id is read inside the write lock."""
     if not db.is_postgres():
         return None
-    rows = await Tip.raw("SELECT nextval(pg_get_serial_sequence('tip', 'id')) AS id")
+    rows = await db.fetch(Tip, "SELECT nextval(pg_get_serial_sequence('tip', 'id')) AS id")
     return int(rows[0]["id"])
 
 
 async def _next_tip_id_sqlite() -> int:
     """The id SQLite would give the next row (``max(rowid) + 1``), read under the write
     lock so it can be bound into the sealed content before the one insert."""
-    rows = await Tip.raw("SELECT coalesce(max(id), 0) + 1 AS id FROM tip")
+    rows = await db.fetch(Tip, "SELECT coalesce(max(id), 0) + 1 AS id FROM tip")
     return int(rows[0]["id"])
 
 

@@ -206,12 +206,12 @@ async def _lock_head() -> dict[str, Any]:
     Plain statements: this runs for every event while the write lock is held.
     """
     query = _HEAD_SQL + (" FOR UPDATE" if db.is_postgres() else "")
-    rows = await LedgerHead.raw(query)
+    rows = await db.fetch(LedgerHead, query)
     if not rows:
         await LedgerHead.insert(LedgerHead(id=1, seq=0, hash=GENESIS_HASH)).on_conflict(
             action="DO NOTHING"
         )
-        rows = await LedgerHead.raw(query)
+        rows = await db.fetch(LedgerHead, query)
     return dict(rows[0])
 
 
@@ -261,7 +261,9 @@ async def append_event(
             ("key", "hash"),
             [(node_key(level, index), h.hex()) for level, index, h in completed],
         )
-        await LedgerHead.raw(_UPDATE_HEAD_SQL, row["seq"], row["hash"], format_frontier(frontier))
+        await db.fetch(
+            LedgerHead, _UPDATE_HEAD_SQL, row["seq"], row["hash"], format_frontier(frontier)
+        )
     return row
 
 
