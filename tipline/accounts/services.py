@@ -562,12 +562,9 @@ async def logout(user: CurrentUser) -> None:
         )
 
 
-async def start_totp_enrolment(user: CurrentUser, issuer: str) -> TotpEnrolment:
-    """The secret to show for enrolment, kept on the session row until confirmed.
-
-    Reloading the page shows the same secret, so a code from an app that already
-    scanned it still confirms.
-    """
+async def _pending_totp_secret(user: CurrentUser) -> str | None:
+    """The secret waiting on ``user``'s session for confirmation, if any;
+    :class:`TotpAlreadyEnrolled` once the account has one."""
     account = await Account.select(Account.totp_secret).where(Account.id == user.account_id).first()
     if account is None:
         raise AccountNotFound(id=user.account_id)
@@ -578,7 +575,17 @@ async def start_totp_enrolment(user: CurrentUser, issuer: str) -> TotpEnrolment:
         .where(AccountSession.id == user.session_id)
         .first()
     )
-    secret = row["totp_pending_secret"] if row else None
+    secret: str | None = row["totp_pending_secret"] if row else None
+    return secret
+
+
+async def start_totp_enrolment(user: CurrentUser, issuer: str) -> TotpEnrolment:
+    """The secret to show for enrolment, kept on the session row until confirmed.
+
+    Reloading the page shows the same secret, so a code from an app that already
+    scanned it still confirms.
+    """
+    secret = await _pending_totp_secret(user)
     if not secret:
         secret = totp.new_secret()
         async with db.write_transaction():
@@ -591,19 +598,7 @@ async def start_totp_enrolment(user: CurrentUser, issuer: str) -> TotpEnrolment:
 async def confirm_totp_enrolment(user: CurrentUser, code: str) -> None:
     """Save the pending secret once the holder proves their app produces its codes."""
     async with db.write_transaction():
-        account = (
-            await Account.select(Account.totp_secret).where(Account.id == user.account_id).first()
-        )
-        if account is None:
-            raise AccountNotFound(id=user.account_id)
-        if account["totp_secret"] is not None:
-            raise TotpAlreadyEnrolled()
-        row = (
-            await AccountSession.select(AccountSession.totp_pending_secret)
-            .where(AccountSession.id == user.session_id)
-            .first()
-        )
-        secret = row["totp_pending_secret"] if row else None
+        secret = await _pending_totp_secret(user)
         step = totp.matching_step(secret, code, None) if secret else None
         if secret is None or step is None:
             raise TotpCodeInvalid()
