@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
-import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -49,6 +47,7 @@ from tipline.ledger.tables import (
     WitnessKey,
 )
 from tipline.settings import Settings
+from tipline.web.security import server_secret
 
 KEY_FILE = "ledger-checkpoint.key"
 DROP_FOLDER = "checkpoints"
@@ -88,15 +87,7 @@ def _seed(settings: Settings) -> bytes:
     A file, not a row: whoever can rewrite the database must not also be able to
     re-sign a rewritten ledger.
     """
-    path = Path(settings.data_dir) / KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    return server_secret(settings, name=KEY_FILE)
 
 
 def log_signer(settings: Settings) -> notes.Signer:
