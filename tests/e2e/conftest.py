@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -132,11 +133,12 @@ def chromium_executable() -> str:
     return path
 
 
-def _e2e_database(create: bool) -> str:
+def own_database(suffix: str, create: bool) -> str:
     """A database of its own next to the test database (which other tests keep
-    emptying): dropped, then created when ``create``; returns its DSN."""
+    emptying), ``<test database><suffix>``: dropped, then created when ``create``;
+    returns its DSN."""
     parts = urlsplit(POSTGRES_DSN)
-    name = parts.path.lstrip("/") + "_e2e"
+    name = parts.path.lstrip("/") + suffix
 
     async def run() -> None:
         connection = await asyncpg.connect(POSTGRES_DSN)
@@ -165,7 +167,7 @@ def live_server(
     if request.param == "postgres":
         if not POSTGRES_DSN:
             pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
-        database_url = _e2e_database(create=True)
+        database_url = own_database("_e2e", create=True)
     server = LiveServer(tmp_path_factory.mktemp("live") / "data", database_url)
     server.start()
     try:
@@ -173,7 +175,32 @@ def live_server(
     finally:
         server.stop()
         if database_url:
-            _e2e_database(create=False)
+            own_database("_e2e", create=False)
+
+
+# ``tipline demo``'s table of accounts: username, role, unit, password.
+DEMO_PASSWORD_LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$")
+
+
+@pytest.fixture(scope="module")
+def demo_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+    """A live server of the module's own (SQLite) with ``tipline demo``'s data, and the
+    demo accounts' passwords by username."""
+    server = LiveServer(tmp_path_factory.mktemp("va") / "data")
+    server.start()
+    try:
+        output = server.cli("demo").stdout
+        passwords = {
+            m.group(1): m.group(4)
+            for line in output.splitlines()
+            if (m := DEMO_PASSWORD_LINE.match(line.strip())) and m.group(1) != "username"
+        }
+        assert {"township_staff", "county_staff"} <= passwords.keys(), output
+        yield server, passwords
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="package")

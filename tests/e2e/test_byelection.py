@@ -9,35 +9,12 @@ This module runs its own server on the demo county (``tipline demo``).
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer, _new_context, _watch
 
-PASSWORD_LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$")
 AGENCIES = ("public_security", "court", "procuratorate", "discipline", "political_legal")
-
-
-@pytest.fixture(scope="module")
-def demo_server(
-    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
-) -> Iterator[tuple[LiveServer, dict[str, str]]]:
-    server = LiveServer(tmp_path_factory.mktemp("va1") / "data")
-    server.start()
-    try:
-        output = server.cli("demo").stdout
-        passwords = {
-            m.group(1): m.group(4)
-            for line in output.splitlines()
-            if (m := PASSWORD_LINE.match(line.strip())) and m.group(1) != "username"
-        }
-        assert {"township_staff", "county_staff"} <= passwords.keys(), output
-        yield server, passwords
-    finally:
-        server.stop()
 
 
 def _page(browser: Browser, server: LiveServer) -> Page:

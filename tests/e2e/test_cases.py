@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import LiveServer, _new_context, _watch
 from tests.e2e.test_intake import _officer_signs_in
-from tests.e2e.test_login import COUNTY_CODE, COUNTY_CSV, Person
+from tests.e2e.test_login import Person, set_up_county
 from tipline.web.i18n import translate
 
 FIRST = Person("officer-cases-1", "Tq3-meadow-lantern-58", "周登记")
@@ -35,24 +35,7 @@ def officers(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) 
     """The county, two designated officers (keys made with the accounts) and, unless
     another module made it already, the escrow key."""
     folder = tmp_path_factory.mktemp("cases")
-    csv = folder / "county.csv"
-    csv.write_text(COUNTY_CSV, encoding="utf-8")
-    live_server.cli("orgunits", "import", str(csv))
-    for person in (FIRST, SECOND):
-        live_server.cli(
-            "account",
-            "add",
-            person.username,
-            "--role",
-            "officer",
-            "--org-unit",
-            COUNTY_CODE,
-            "--name",
-            person.name,
-            input=person.password + "\n",
-        )
-    if "escrow key: none" in live_server.cli("keys", "status").stdout:
-        live_server.cli("keys", "escrow-init", "--out", str(folder / "escrow-key.pem"))
+    set_up_county(live_server, folder, ((FIRST, "officer"), (SECOND, "officer")))
     assert "tip box: open" in live_server.cli("keys", "status").stdout
 
 

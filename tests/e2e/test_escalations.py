@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 from tests.e2e.conftest import REPO_ROOT, LiveServer
 from tests.e2e.test_cases import _submit_tip
 from tests.e2e.test_intake import _officer_signs_in
-from tests.e2e.test_login import COUNTY_CODE, COUNTY_CSV, Person
+from tests.e2e.test_login import Person, set_up_county
 from tipline.web.i18n import translate
 
 OFFICER = Person("officer-deadline", "Tz4-harbour-willow-61", "周承办")
@@ -53,24 +53,9 @@ def _zh(key: str, **values: object) -> str:
 @pytest.fixture(scope="module")
 def people(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("escalations")
-    csv = folder / "county.csv"
-    csv.write_text(COUNTY_CSV, encoding="utf-8")
-    live_server.cli("orgunits", "import", str(csv))
-    for person, role in ((OFFICER, "officer"), (INSPECTOR, "inspector"), (LEADER, "leader")):
-        live_server.cli(
-            "account",
-            "add",
-            person.username,
-            "--role",
-            role,
-            "--org-unit",
-            COUNTY_CODE,
-            "--name",
-            person.name,
-            input=person.password + "\n",
-        )
-    if "escrow key: none" in live_server.cli("keys", "status").stdout:
-        live_server.cli("keys", "escrow-init", "--out", str(folder / "escrow-key.pem"))
+    set_up_county(
+        live_server, folder, ((OFFICER, "officer"), (INSPECTOR, "inspector"), (LEADER, "leader"))
+    )
 
 
 def _sign_out(page: Page) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_intake import _officer_signs_in, _open_mailbox
-from tests.e2e.test_login import COUNTY_CODE, COUNTY_CSV, Person
+from tests.e2e.test_login import Person, set_up_county
 from tipline.web.i18n import translate
 
 OFFICER = Person("officer-hotline-e2e", "Qv7-harbor-lantern-52", "钱接线")
@@ -28,23 +28,7 @@ def hotline_officer(live_server: LiveServer, tmp_path_factory: pytest.TempPathFa
     """The county, a designated officer who takes calls, and the escrow key (made here
     unless another module of this server already made it)."""
     folder = tmp_path_factory.mktemp("hotline")
-    csv = folder / "county.csv"
-    csv.write_text(COUNTY_CSV, encoding="utf-8")
-    live_server.cli("orgunits", "import", str(csv))
-    live_server.cli(
-        "account",
-        "add",
-        OFFICER.username,
-        "--role",
-        "officer",
-        "--org-unit",
-        COUNTY_CODE,
-        "--name",
-        OFFICER.name,
-        input=OFFICER.password + "\n",
-    )
-    if "escrow key: none" in live_server.cli("keys", "status").stdout:
-        live_server.cli("keys", "escrow-init", "--out", str(folder / "escrow-key.pem"))
+    set_up_county(live_server, folder, ((OFFICER, "officer"),))
     assert "tip box: open" in live_server.cli("keys", "status").stdout
     return OFFICER
 

@@ -24,7 +24,7 @@ from PIL import Image
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_login import COUNTY_CODE, COUNTY_CSV, Person, totp_code
+from tests.e2e.test_login import Person, set_up_county, totp_code
 from tests.tipline.intake.support import forms_of, jpeg_with_gps
 from tipline.web.i18n import translate
 
@@ -42,26 +42,10 @@ def tip_box(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -
     """Open the live server's tip box as a county would: the county (the same file as the
     sign-in tests; importing it twice changes nothing), a designated officer (whose key
     pair is made with the account) and the escrow key, written outside the data dir."""
-    folder = tmp_path_factory.mktemp("tipbox")
-    csv = folder / "county.csv"
-    csv.write_text(COUNTY_CSV, encoding="utf-8")
-    live_server.cli("orgunits", "import", str(csv))
-    live_server.cli(
-        "account",
-        "add",
-        OFFICER.username,
-        "--role",
-        "officer",
-        "--org-unit",
-        COUNTY_CODE,
-        "--name",
-        OFFICER.name,
-        input=OFFICER.password + "\n",
+    # Another module of this server (cases, hotline) may have made the escrow key already.
+    escrow_file = set_up_county(
+        live_server, tmp_path_factory.mktemp("tipbox"), ((OFFICER, "officer"),)
     )
-    escrow_file = folder / "escrow-key.pem"
-    # Another module of this server (cases, hotline) may have made it already.
-    if "escrow key: none" in live_server.cli("keys", "status").stdout:
-        live_server.cli("keys", "escrow-init", "--out", str(escrow_file))
     status = live_server.cli("keys", "status").stdout
     assert "tip box: open" in status, status
     return TipBox(OFFICER, escrow_file)

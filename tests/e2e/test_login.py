@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,20 @@ STAFF = Person("staff1", "Mx4-orchard-kettle-19", "李秀英")
 WALKER = Person("admin2", "Pv8-harbour-cedar-63", "赵明")
 
 
-@pytest.fixture(scope="package")
-def county(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The live server's county, an administrator and a county staff member, via the CLI."""
-    csv = tmp_path_factory.mktemp("orgunits") / "county.csv"
+def set_up_county(
+    live_server: LiveServer,
+    folder: Path,
+    people: Iterable[tuple[Person, str]],
+    *,
+    escrow: bool = True,
+) -> Path:
+    """Import the county (importing it again changes nothing), add ``people`` with their
+    roles, and with ``escrow``, unless another module of this server made it already,
+    the escrow key, its private half written to ``folder/escrow-key.pem`` (returned)."""
+    csv = folder / "county.csv"
     csv.write_text(COUNTY_CSV, encoding="utf-8")
     live_server.cli("orgunits", "import", str(csv))
-    for person, role in ((ADMIN, "admin"), (STAFF, "county_staff"), (WALKER, "admin")):
+    for person, role in people:
         live_server.cli(
             "account",
             "add",
@@ -53,6 +61,17 @@ def county(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) ->
             person.name,
             input=person.password + "\n",
         )
+    escrow_file = folder / "escrow-key.pem"
+    if escrow and "escrow key: none" in live_server.cli("keys", "status").stdout:
+        live_server.cli("keys", "escrow-init", "--out", str(escrow_file))
+    return escrow_file
+
+
+@pytest.fixture(scope="package")
+def county(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The live server's county, an administrator and a county staff member, via the CLI."""
+    people = ((ADMIN, "admin"), (STAFF, "county_staff"), (WALKER, "admin"))
+    set_up_county(live_server, tmp_path_factory.mktemp("orgunits"), people, escrow=False)
     return COUNTY_CODE
 
 

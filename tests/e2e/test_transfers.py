@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_cases import _submit_tip
 from tests.e2e.test_intake import _officer_signs_in
-from tests.e2e.test_login import COUNTY_CODE, COUNTY_CSV, Person
+from tests.e2e.test_login import Person, set_up_county
 from tests.tipline.authorities.support import pdf_pages_text
 from tipline.web.i18n import translate
 
@@ -37,23 +37,7 @@ def officer(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -
     """The county, a designated officer, the escrow key (unless made already) and the
     public security bureau as a competent authority."""
     folder = tmp_path_factory.mktemp("transfers")
-    csv = folder / "county.csv"
-    csv.write_text(COUNTY_CSV, encoding="utf-8")
-    live_server.cli("orgunits", "import", str(csv))
-    live_server.cli(
-        "account",
-        "add",
-        OFFICER.username,
-        "--role",
-        "officer",
-        "--org-unit",
-        COUNTY_CODE,
-        "--name",
-        OFFICER.name,
-        input=OFFICER.password + "\n",
-    )
-    if "escrow key: none" in live_server.cli("keys", "status").stdout:
-        live_server.cli("keys", "escrow-init", "--out", str(folder / "escrow-key.pem"))
+    set_up_county(live_server, folder, ((OFFICER, "officer"),))
     added = live_server.cli(
         "authorities", "add", AUTHORITY, "--kind", "public_security", "--phone", "0000-110"
     )
