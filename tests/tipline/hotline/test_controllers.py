@@ -12,7 +12,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import csrf_form, extra_client, sign_in
-from tests.tipline.intake.support import jpeg_with_gps, open_tip_box
+from tests.tipline.intake.support import (
+    jpeg_with_gps,
+    ledger_no_on_page,
+    open_tip_box,
+    receipt_on_page,
+)
 from tipline.crypto import services as crypto
 from tipline.intake import services as intake
 from tipline.intake.tables import Tip, TipAttachment, TipKey, TipMessage
@@ -25,18 +30,6 @@ Client = AsyncTestClient[Litestar]
 
 TRANSCRIPT = "MARKER-CALL-4417 来电人称：某村主任带人强占集体耕地，殴打村民"
 CORRECTION = "MARKER-FIX-88 不是殴打，是威胁"
-
-
-def _receipt(html: str) -> str:
-    groups = re.findall(r"<span>(\d{4})</span>", html)
-    assert len(groups) == 6, html
-    return "".join(groups)
-
-
-def _ledger_no(html: str) -> str:
-    match = re.search(r"\d{4}-\d{6}", html)
-    assert match, html
-    return match.group(0)
 
 
 async def _events(action: str) -> list[dict[str, Any]]:
@@ -89,7 +82,7 @@ async def test_an_officer_enters_a_phone_tip_sealed_and_numbered_like_a_web_tip(
     response = await _enter(client, who="某村主任")
     assert response.status_code == 201, response.text
     assert response.headers["cache-control"] == "no-store"
-    receipt, ledger_no = _receipt(response.text), _ledger_no(response.text)
+    receipt, ledger_no = receipt_on_page(response.text), ledger_no_on_page(response.text)
     assert "请逐组（每组四位）读给来电人" in response.text
 
     (tip,) = await Tip.select()
@@ -128,7 +121,7 @@ async def test_the_caller_reads_the_transcript_and_confirms_it(
 ) -> None:
     await _officer_with_box(client, settings)
     response = await _enter(client)
-    receipt, ledger_no = _receipt(response.text), _ledger_no(response.text)
+    receipt, ledger_no = receipt_on_page(response.text), ledger_no_on_page(response.text)
 
     caller = await _caller(app, receipt)
     mailbox = await caller.get("/tip/mailbox")
@@ -183,7 +176,7 @@ async def test_the_caller_corrects_the_transcript(
 ) -> None:
     await _officer_with_box(client, settings)
     response = await _enter(client, channel="visit")
-    receipt, ledger_no = _receipt(response.text), _ledger_no(response.text)
+    receipt, ledger_no = receipt_on_page(response.text), ledger_no_on_page(response.text)
     assert "请把回执当面抄给来访人带走" in response.text
     caller = await _caller(app, receipt)
     csrf = await _caller_csrf(caller)
@@ -279,7 +272,7 @@ async def test_a_scanned_letter_is_cleaned_like_a_web_upload(
     assert "GPS" in response.text and "回信地址" in response.text
     (attachment,) = await TipAttachment.select()
     assert b"MarkerCamMake" not in bytes(attachment["body"])
-    ledger_no = _ledger_no(response.text)
+    ledger_no = ledger_no_on_page(response.text)
     case = (await client.get(f"/api/v1/cases/{ledger_no}")).json()
     download = await client.get(
         f"/api/v1/cases/{ledger_no}/attachments/{case['attachments'][0]['uid']}"
@@ -412,7 +405,7 @@ async def test_english_pages(client: Client, app: Litestar, settings: Settings) 
     assert "Enter a tip taken by phone, letter or visit" in page.text
     response = await _enter(client)
     assert "Read it out to the caller group by group" in response.text
-    caller = await _caller(app, _receipt(response.text))
+    caller = await _caller(app, receipt_on_page(response.text))
     caller.cookies.set("lang", "en")
     transcript = await caller.get("/tip/mailbox/transcript")
     assert "Officer&#39;s transcript (not written by you)" in transcript.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,20 @@ def forms_of(text: str) -> list[bytes]:
         base64.b64encode(raw).rstrip(b"="),
         text.encode("unicode_escape"),
     ]
+
+
+def receipt_on_page(html: str) -> str:
+    """The 24 digits of the receipt a page shows in six groups of four."""
+    groups = re.findall(r"<span>(\d{4})</span>", html)
+    assert len(groups) == 6, html
+    return "".join(groups)
+
+
+def ledger_no_on_page(html: str) -> str:
+    """The first ledger number (``2026-000123``) on a page."""
+    match = re.search(r"\d{4}-\d{6}", html)
+    assert match, html
+    return match.group(0)
 
 
 def receipt_digits(receipt: str) -> str:

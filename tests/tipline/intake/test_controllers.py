@@ -17,7 +17,13 @@ from litestar.params import MultipartBody
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import extra_client
-from tests.tipline.intake.support import jpeg_with_gps, noisy_jpeg, open_tip_box
+from tests.tipline.intake.support import (
+    jpeg_with_gps,
+    ledger_no_on_page,
+    noisy_jpeg,
+    open_tip_box,
+    receipt_on_page,
+)
 from tipline import db
 from tipline.crypto import services as crypto_services
 from tipline.intake import receipts, services
@@ -29,18 +35,6 @@ from tipline.settings import Settings
 
 Client = AsyncTestClient[Litestar]
 RECEIPT = re.compile(r"^\d{4}( \d{4}){5}$")
-
-
-def _receipt_on_page(html: str) -> str:
-    groups = re.findall(r"<span>(\d{4})</span>", html)
-    assert len(groups) == 6, html
-    return "".join(groups)
-
-
-def _ledger_no(html: str) -> str:
-    match = re.search(r"\d{4}-\d{6}", html)
-    assert match, html
-    return match.group(0)
 
 
 async def _submit_json(client: Client, content: str = "村霸强占耕地", **extra: Any) -> Any:
@@ -173,7 +167,7 @@ async def test_submit_the_form_with_a_photo_gets_the_receipt_page(
     assert response.status_code == 201, response.text
     assert "set-cookie" not in response.headers
     assert response.headers["cache-control"] == "no-store"
-    receipt = _receipt_on_page(response.text)
+    receipt = receipt_on_page(response.text)
     assert "回执只显示这一次" in response.text and "GPS" in response.text
     assert receipt not in str(response.url)
 
@@ -295,12 +289,12 @@ async def test_a_3_mb_upload_writes_no_file(
 async def test_the_receipt_confirmation_form(client: Client, settings: Settings) -> None:
     await open_tip_box(settings)
     page = await client.post("/tip/new", data={"category": "usury", "content": "高利贷"})
-    receipt, ledger_no = _receipt_on_page(page.text), _ledger_no(page.text)
+    receipt, ledger_no = receipt_on_page(page.text), ledger_no_on_page(page.text)
     fields = {"receipt": receipt, "ledger_no": ledger_no}
     wrong = str((int(receipt[-4:]) + 1) % 10000).zfill(4)
     mismatch = await client.post("/tip/receipt", data={**fields, "last_group": wrong})
     assert mismatch.status_code == 400
-    assert "不一致" in mismatch.text and _receipt_on_page(mismatch.text) == receipt
+    assert "不一致" in mismatch.text and receipt_on_page(mismatch.text) == receipt
     saved = await client.post("/tip/receipt", data={**fields, "last_group": receipt[-4:]})
     assert saved.status_code == 200 and "回执已保存" in saved.text
     assert receipt not in saved.text

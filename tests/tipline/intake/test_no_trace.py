@@ -13,7 +13,6 @@ be there, in plain, hex, base64 or escaped form.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import subprocess
@@ -21,15 +20,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import POSTGRES_DSN, REPO_ROOT
-from tests.e2e.conftest import START_TIMEOUT_SECONDS, LiveServer
-from tests.tipline.intake.support import forms_of, jpeg_with_gps
+from tests.e2e.conftest import START_TIMEOUT_SECONDS, LiveServer, own_database
+from tests.tipline.intake.support import forms_of, jpeg_with_gps, receipt_on_page
 from tipline import devserver
 from tipline.web.i18n import translate
 
@@ -88,32 +85,13 @@ class LoggedServer(LiveServer):
         )
 
 
-def _trace_database(create: bool) -> str:
-    """A PostgreSQL database of this test's own (``<test database>_trace``): dropped,
-    then created when ``create``; returns its DSN."""
-    parts = urlsplit(POSTGRES_DSN)
-    name = parts.path.lstrip("/") + "_trace"
-
-    async def run() -> None:
-        connection = await asyncpg.connect(POSTGRES_DSN)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if create:
-                await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 @pytest.fixture
 def server(database: str, tmp_path: Path) -> Iterator[LoggedServer]:
     database_url = None
     if database == "postgres":
         if not POSTGRES_DSN:
             pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
-        database_url = _trace_database(create=True)
+        database_url = own_database("_trace", create=True)
     live = LoggedServer(tmp_path / "data", database_url)
     try:
         live.start()
@@ -121,7 +99,7 @@ def server(database: str, tmp_path: Path) -> Iterator[LoggedServer]:
     finally:
         live.stop()
         if database_url:
-            _trace_database(create=False)
+            own_database("_trace", create=False)
 
 
 def _tipster(server: LoggedServer, marker: str) -> httpx.Client:
@@ -135,12 +113,6 @@ def _tipster(server: LoggedServer, marker: str) -> httpx.Client:
         },
         timeout=60,
     )
-
-
-def _receipt_on_page(html: str) -> str:
-    groups = re.findall(r"<span>(\d{4})</span>", html)
-    assert len(groups) == 6, html
-    return "".join(groups)
 
 
 def _csrf_on_page(html: str) -> str:
@@ -190,7 +162,7 @@ def _walk_the_tip_box(client: httpx.Client, marker: str) -> dict[str, str]:
         files=[("attachments", ("IMG_0001.jpg", jpeg_with_gps(), "image/jpeg"))],
     )
     assert form.status_code == 201, form.text
-    form_receipt = _receipt_on_page(form.text)
+    form_receipt = receipt_on_page(form.text)
     confirmed = client.post(
         "/tip/receipt",
         data={"receipt": form_receipt, "ledger_no": "", "last_group": form_receipt[-4:]},
