@@ -438,7 +438,7 @@ _OFFICER_KEYS_SQL = (
 
 async def active_escrow_key() -> dict[str, Any] | None:
     """The escrow key new tips are sealed to (a plain statement: asked for every tip)."""
-    rows = await EscrowKey.raw(_ACTIVE_ESCROW_SQL)
+    rows = await db.fetch(EscrowKey, _ACTIVE_ESCROW_SQL)
     return dict(rows[0]) if rows else None
 
 
@@ -530,7 +530,7 @@ async def active_recipients(account_ids: Iterable[int] | None = None) -> list[Re
     then the escrow key. Empty of an escrow entry if there is no escrow key (see
     :func:`tip_box_open`)."""
     if account_ids is None:
-        rows = await OfficerKey.raw(_OFFICER_KEYS_SQL)
+        rows = await db.fetch(OfficerKey, _OFFICER_KEYS_SQL)
     else:
         wanted = set(account_ids)
         rows = [

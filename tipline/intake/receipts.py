@@ -86,10 +86,13 @@ _keys: dict[str, bytes] = {}
 def receipt_key(settings: Settings) -> bytes:
     """The server's receipt key (made on first use, mode 0600, outside the database),
     read once per process."""
-    path = str(Path(settings.data_dir).resolve() / RECEIPT_KEY_FILE)
-    key = _keys.get(path)
+    key = _keys.get(str(settings.data_dir))
     if key is None:
-        key = _keys[path] = server_secret(settings, name=RECEIPT_KEY_FILE)
+        path = str(Path(settings.data_dir).resolve() / RECEIPT_KEY_FILE)
+        key = _keys.get(path)
+        if key is None:
+            key = _keys[path] = server_secret(settings, name=RECEIPT_KEY_FILE)
+        _keys[str(settings.data_dir)] = key
     return key
 
 

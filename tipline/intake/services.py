@@ -374,6 +374,16 @@ def tip_key_rows(
     return rows
 
 
+async def _recipients_of_open_box() -> list[Recipient]:
+    """Who the tip is sealed to, or :class:`TipBoxClosed` without an escrow key or an
+    officer key (nobody who may read it could open it)."""
+    recipients = await active_recipients()
+    kinds = {recipient.kind for recipient in recipients}
+    if "escrow" not in kinds or "officer" not in kinds:
+        raise TipBoxClosed()
+    return recipients
+
+
 async def store_tip_keys(rows: Sequence[tuple[Any, ...]]) -> None:
     """Store rows made by :func:`tip_key_rows` in the current transaction."""
     await db.insert_values(TipKey, _TIP_KEY_COLUMNS, rows)
@@ -398,10 +408,8 @@ async def submit_tip(
     could not be sealed to anyone who may read it.
     """
     fields, identity = await check_tip(data)
-    recipients = await active_recipients()
-    kinds = {recipient.kind for recipient in recipients}
-    if "escrow" not in kinds or "officer" not in kinds:
-        raise TipBoxClosed()
+    if files:
+        await _recipients_of_open_box()  # before the costly cleaning
     cleaned = await clean_files(files, settings)
 
     digits = receipts.new_receipt()
@@ -414,7 +422,9 @@ async def submit_tip(
     year = now.astimezone(CHINA).year
     plain = _canonical(fields)
 
-    def seal(tip_id: int) -> tuple[bytes, bytes | None, list[tuple[Any, ...]]]:
+    def seal(
+        tip_id: int, recipients: Sequence[Recipient]
+    ) -> tuple[bytes, bytes | None, list[tuple[Any, ...]]]:
         content = encrypt_content(content_key, plain, context=content_context(tip_id, "content"))
         sealed_identity = None
         if identity is not None and identity_key is not None:
@@ -428,14 +438,23 @@ async def submit_tip(
 
     async def store() -> tuple[int, str]:
         reserved = await _reserve_tip_id()
-        sealed = seal(reserved) if reserved is not None else None
+        sealed = None
+        if reserved is not None:
+            recipients = await _recipients_of_open_box()
+            sealed = (recipients, seal(reserved, recipients))
         # One transaction on the engine's hot path (inline on SQLite, the writer thread on
         # PostgreSQL): other requests' CPU work cannot stretch the time the ledger's
-        # locks are held.
+        # locks are held. On SQLite the recipients are read inside it, where a
+        # statement costs no trip to a database thread.
 
         async def write() -> tuple[int, str]:
-            tip_id = reserved if reserved is not None else await _next_tip_id_sqlite()
-            content, sealed_identity, keys = sealed or seal(tip_id)
+            if reserved is not None and sealed is not None:
+                tip_id = reserved
+                recipients, (content, sealed_identity, keys) = sealed
+            else:
+                tip_id = await _next_tip_id_sqlite()
+                recipients = await _recipients_of_open_box()
+                content, sealed_identity, keys = seal(tip_id, recipients)
             seq = await _next_ledger_number(year)
             ledger_no = f"{year}-{seq:06d}"
             await db.insert_values(

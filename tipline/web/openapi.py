@@ -72,8 +72,11 @@ _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def refuse_impossible_ids(request: Request[Any, Any, Any]) -> None:
-    """404 for a path integer no key column can hold, before it reaches the database."""
+async def refuse_impossible_ids(request: Request[Any, Any, Any]) -> None:
+    """404 for a path integer no key column can hold, before it reaches the database.
+
+    A coroutine, because Litestar runs a plain function here in a worker thread, a
+    thread hop for every request."""
     for value in request.path_params.values():
         if isinstance(value, int) and not KEY_MIN <= value <= KEY_MAX:
             raise NotFoundException()
