@@ -32,8 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tipline import db
-from tipline.cases import lifecycle
+from tipline import custody_hooks, db
 from tipline.crypto import primitives
 from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.primitives import content_context, decrypt_content, encrypt_content
@@ -499,7 +498,7 @@ async def submit_tip(
                 },
             )
             # Due dates counted from receipt (tipline.duedates) commit with the tip.
-            await lifecycle.announce_received(tip_id, ledger_no, received_at, actor)
+            await custody_hooks.announce_received(tip_id, ledger_no, received_at, actor)
             return tip_id, ledger_no
 
         return await db.run_write_transaction(write)
