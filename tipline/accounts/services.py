@@ -479,7 +479,9 @@ async def login(
     token = sessions.new_token()
     failure: str | None = None
     session_id = 0
-    async with db.write_transaction():
+    # Inline (one step of the event loop on SQLite): a burst of sign-ins must not hold
+    # the write lock across awaits that the tip box's traffic stretches.
+    async with db.write_transaction(inline=True):
         query = Account.select(
             Account.failed_logins, Account.disabled, Account.totp_secret, Account.totp_last_step
         ).where(Account.id == account_id)

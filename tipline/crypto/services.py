@@ -371,7 +371,7 @@ async def unlock_for_session(
     wrapped = primitives.wrap_private_key(
         key, secret, binding=_session_binding(account_id, session_id)
     )
-    async with db.write_transaction():
+    async with db.write_transaction(inline=True):  # at sign-in: see accounts.login
         await SessionKey.delete().where(SessionKey.session_id == session_id)
         await SessionKey.insert(
             SessionKey(
