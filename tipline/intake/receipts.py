@@ -37,8 +37,9 @@ TIPSTER_KEY_INFO: Final = b"tipline tipster key v1"
 
 
 def new_receipt() -> str:
-    """24 digits, each drawn from ``secrets`` (uniform, unpredictable)."""
-    return "".join(str(secrets.randbelow(10)) for _ in range(RECEIPT_DIGITS))
+    """24 digits: one number drawn uniformly from ``secrets`` below 10^24 (one read of the
+    system's random source, where a draw per digit made 24), written with leading zeros."""
+    return f"{secrets.randbelow(10**RECEIPT_DIGITS):0{RECEIPT_DIGITS}d}"
 
 
 def format_receipt(digits: str) -> str:
