@@ -225,10 +225,12 @@ def percent_elapsed(
     """How much of the window has gone, in whole percent of its working days.
 
     The window is the ``n`` working days after ``start``; the due day itself reaches
-    100 %, the day after it is past 100 %.
+    100 %, any day after it is 101 % (how far past is not counted: for a deadline
+    overdue since years that walk over the calendar cost milliseconds per row, and the
+    ledger lists every open deadline).
     """
     if today > due_on:
-        return 100 + max(working_days_between(calendar, due_on, today), 1)
+        return 101
     if n <= 0:
         return 100
     return working_days_between(calendar, start, min(today, due_on)) * 100 // n
