@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -79,6 +80,7 @@ STATUSES = (
 )
 CHANNELS = ("web", "phone", "letter", "visit")
 DEADLINE_STATES = ("ok", "warning", "overdue", "none")
+MAX_PAGE = 1_000_000
 ApprovalId = Annotated[int, PathParameter(ge=1)]
 OfficerId = Annotated[int, PathParameter(ge=1)]
 
@@ -136,6 +138,16 @@ def _choice(value: str | None, allowed: tuple[str, ...]) -> str | None:
     return value if value in allowed else None
 
 
+def _page_link(filters: CaseFilter, page: int) -> str:
+    """``/cases`` with the same filters, at ``page``."""
+    kept = {
+        name: value
+        for name in ("status", "channel", "category", "township", "officer", "deadline", "q")
+        if (value := getattr(filters, name)) is not None
+    }
+    return "/cases?" + urlencode({**kept, "page": page})
+
+
 async def _key(request: AnyRequest) -> X25519PrivateKey:
     return await services.session_key(current_user(request), request.cookies.get(KEY_COOKIE_NAME))
 
@@ -173,9 +185,10 @@ class CasesPageController(Controller):
         officer: FromQuery[str | None] = None,
         deadline: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
     ) -> Template:
-        """The tip ledger (台账) with filters and a search over metadata; nothing is
-        decrypted."""
+        """The tip ledger (台账) with filters and a search over metadata, 100 tips a page
+        (``?page=2``); nothing is decrypted."""
         filters = CaseFilter(
             status=_choice(status, STATUSES),
             channel=_choice(channel, CHANNELS),
@@ -185,10 +198,14 @@ class CasesPageController(Controller):
             deadline=_choice(deadline, DEADLINE_STATES),  # type: ignore[arg-type]
             q=(q or "").strip()[:64] or None,
         )
+        number = _int_or_none(page)
+        listed = await services.list_cases_page(filters, min(max(number or 1, 1), MAX_PAGE))
         return Template(
             "cases/list.html",
             context={
-                "cases": await services.list_cases(filters),
+                "cases": listed.rows,
+                "listed": listed,
+                "page_link": lambda n: _page_link(filters, n),
                 "filters": filters,
                 "statuses": STATUSES,
                 "channels": CHANNELS,
@@ -552,21 +569,24 @@ class CasesApiController(Controller):
         officer: FromQuery[int | None] = None,
         deadline: FromQuery[Literal["ok", "warning", "overdue", "none"] | None] = None,
         q: FromQuery[str | None] = None,
+        page: Annotated[int | None, QueryParameter(ge=1, le=MAX_PAGE)] = None,
     ) -> list[CaseRow]:
         """The tip ledger, newest first: metadata only. Filters by status, channel,
         category, township id, assigned officer id, deadline state; ``q`` searches
-        ledger numbers and the officers' summaries (never the sealed content)."""
-        return await services.list_cases(
-            CaseFilter(
-                status=status,
-                channel=channel,
-                category=category,
-                township=township,
-                officer=officer,
-                deadline=deadline,
-                q=q,
-            )
+        ledger numbers and the officers' summaries (never the sealed content). With
+        ``page`` (from 1): that page of 100 tips only (an empty list past the last)."""
+        filters = CaseFilter(
+            status=status,
+            channel=channel,
+            category=category,
+            township=township,
+            officer=officer,
+            deadline=deadline,
+            q=q,
         )
+        if page is not None:
+            return (await services.list_cases_page(filters, page)).rows
+        return await services.list_cases(filters)
 
     @get("/approvals", name="case-approvals-api")
     async def approvals(self, request: AnyRequest) -> list[ApprovalOut]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from tipline import db
@@ -346,6 +347,137 @@ def _matches(row: CaseRow, filters: CaseFilter) -> bool:
     return not needle or needle in row.ledger_no or needle in row.summary.casefold()
 
 
+PAGE_SIZE = 100
+"""Tips on one page of the ledger list (``/cases?page=``)."""
+_CHUNK = 1000
+"""Tips read at a time: ids go into ``IN (...)`` lists, far below a database's limit."""
+
+
+class LedgerPage(msgspec.Struct, frozen=True):
+    """One page of the tip ledger (1-based ``page``), and whether another follows."""
+
+    rows: list[CaseRow]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+def _tips_query(filters: CaseFilter, ledger_no: str | None) -> Any:
+    """The tips that pass the filters SQL can decide exactly, newest ledger number first.
+
+    ``ledger_no`` is ``YYYY-NNNNNN`` (fixed width), so its unique index gives the order of
+    (year, sequence) and a page is read from the index, not by sorting every tip.
+    """
+    query = Tip.select(Tip.id, Tip.ledger_no, Tip.received_at, Tip.channel, Tip.status).order_by(
+        Tip.ledger_no, ascending=False
+    )
+    if filters.status:
+        query = query.where(Tip.status == filters.status)
+    if filters.channel:
+        query = query.where(Tip.channel == filters.channel)
+    if ledger_no is not None:
+        query = query.where(Tip.ledger_no == ledger_no)
+    for sql, value in (
+        ("tip.id IN (SELECT tip FROM case_file WHERE category = {})", filters.category),
+        ("tip.id IN (SELECT tip FROM case_file WHERE township = {})", filters.township),
+        (
+            "tip.id IN (SELECT tip FROM case_file WHERE assigned_officer_id = {})",
+            filters.officer,
+        ),
+    ):
+        if value is not None and value != "":
+            query = query.where(WhereRaw(sql, value))
+    return query
+
+
+async def _case_rows(
+    tips: Sequence[dict[str, Any]], today: dt.date | None, townships: dict[int, str]
+) -> list[CaseRow]:
+    """The ledger lines of ``tips`` (at most :data:`_CHUNK`), in their order."""
+    ids = [int(tip["id"]) for tip in tips]
+    if not ids:
+        return []
+    counts = {
+        int(row["tip"]): int(row["count"])
+        for row in await TipAttachment.select(TipAttachment.tip, Count())
+        .where(TipAttachment.tip.is_in(ids))
+        .group_by(TipAttachment.tip)
+    }
+    files = {int(row["tip"]): row for row in await CaseFile.select().where(CaseFile.tip.is_in(ids))}
+    names = await officer_names(
+        int(row["assigned_officer_id"])
+        for row in files.values()
+        if row["assigned_officer_id"] is not None
+    )
+    deadlines = await _next_deadlines(ids, today)
+    result: list[CaseRow] = []
+    for tip in tips:
+        tip_id = int(tip["id"])
+        case_file = files.get(tip_id)
+        officer_id = case_file["assigned_officer_id"] if case_file else None
+        township_id = case_file["township"] if case_file else None
+        result.append(
+            CaseRow(
+                ledger_no=tip["ledger_no"],
+                received_at=intake.hour_text(tip["received_at"]),
+                channel=tip["channel"],
+                status=tip["status"],
+                attachments=counts.get(tip_id, 0),
+                category=(case_file["category"] or None) if case_file else None,
+                township_id=township_id,
+                township=townships.get(township_id) if township_id is not None else None,
+                summary=case_file["summary"] if case_file else "",
+                assigned_officer_id=officer_id,
+                assigned_officer=names.get(officer_id) if officer_id is not None else None,
+                merged_into=case_file["merged_into"] if case_file else None,
+                next_deadline=deadlines.get(tip_id),
+            )
+        )
+    return result
+
+
+async def _scan(
+    filters: CaseFilter,
+    *,
+    today: dt.date | None,
+    ledger_no: str | None = None,
+    skip: int = 0,
+    limit: int | None = None,
+) -> tuple[list[CaseRow], bool]:
+    """The matching ledger lines after the first ``skip`` (``limit`` of them, or all), and
+    whether more match.
+
+    Status, channel, category, township and officer are decided in SQL, so without a
+    search or a deadline state a page is one ``LIMIT``/``OFFSET`` read. The search (over
+    summaries, case-folded) and the deadline state (working days elapsed) are decided
+    here, reading the SQL-filtered tips a chunk at a time until the page is full.
+    """
+    townships = {choice.id: choice.name for choice in await township_choices()}
+    in_python = bool(filters.deadline or (filters.q or "").strip())
+    if not in_python and limit is not None:
+        tips = await _tips_query(filters, ledger_no).offset(skip).limit(limit + 1)
+        return await _case_rows(tips[:limit], today, townships), len(tips) > limit
+    found: list[CaseRow] = []
+    last: str | None = None
+    while True:
+        query = _tips_query(filters, ledger_no)
+        if last is not None:
+            query = query.where(Tip.ledger_no < last)
+        tips = await query.limit(_CHUNK)
+        for row in await _case_rows(tips, today, townships):
+            if not _matches(row, filters):
+                continue
+            if skip:
+                skip -= 1
+            elif limit is not None and len(found) == limit:
+                return found, True
+            else:
+                found.append(row)
+        if len(tips) < _CHUNK:
+            return found, False
+        last = tips[-1]["ledger_no"]
+
+
 async def list_cases(
     filters: CaseFilter | None = None,
     *,
@@ -356,59 +488,26 @@ async def list_cases(
 
     Filters: status, channel, category, township, assigned officer, deadline state
     (``ok``/``warning``/``overdue``/``none``); ``q`` matches the ledger number or the
-    officer's summary.
+    officer's summary. Every matching tip: pages use :func:`list_cases_page`.
     """
-    filters = filters or CaseFilter()
-    counts = {
-        row["tip"]: int(row["count"])
-        for row in await TipAttachment.select(TipAttachment.tip, Count()).group_by(
-            TipAttachment.tip
-        )
-    }
-    query = Tip.select(Tip.id, Tip.ledger_no, Tip.received_at, Tip.channel, Tip.status).order_by(
-        Tip.ledger_year, Tip.ledger_seq, ascending=False
+    rows, _ = await _scan(filters or CaseFilter(), today=today, ledger_no=ledger_no)
+    return rows
+
+
+async def list_cases_page(
+    filters: CaseFilter | None = None,
+    page: int = 1,
+    *,
+    page_size: int | None = None,
+    today: dt.date | None = None,
+) -> LedgerPage:
+    """Page ``page`` (from 1) of :func:`list_cases`, ``page_size`` tips a page (default
+    :data:`PAGE_SIZE`)."""
+    page, page_size = max(1, page), page_size or PAGE_SIZE
+    rows, has_next = await _scan(
+        filters or CaseFilter(), today=today, skip=(page - 1) * page_size, limit=page_size
     )
-    if filters.status:
-        query = query.where(Tip.status == filters.status)
-    if filters.channel:
-        query = query.where(Tip.channel == filters.channel)
-    files_query = CaseFile.select()
-    if ledger_no is not None:
-        query = query.where(Tip.ledger_no == ledger_no)
-        files_query = files_query.where(CaseFile.tip.ledger_no == ledger_no)
-    tips = await query
-    files = {int(row["tip"]): row for row in await files_query}
-    townships = {choice.id: choice.name for choice in await township_choices()}
-    names = await officer_names(
-        int(row["assigned_officer_id"])
-        for row in files.values()
-        if row["assigned_officer_id"] is not None
-    )
-    deadlines = await _next_deadlines([int(row["id"]) for row in tips], today)
-    result: list[CaseRow] = []
-    for tip in tips:
-        tip_id = int(tip["id"])
-        case_file = files.get(tip_id)
-        officer_id = case_file["assigned_officer_id"] if case_file else None
-        township_id = case_file["township"] if case_file else None
-        row = CaseRow(
-            ledger_no=tip["ledger_no"],
-            received_at=intake.hour_text(tip["received_at"]),
-            channel=tip["channel"],
-            status=tip["status"],
-            attachments=counts.get(tip_id, 0),
-            category=(case_file["category"] or None) if case_file else None,
-            township_id=township_id,
-            township=townships.get(township_id) if township_id is not None else None,
-            summary=case_file["summary"] if case_file else "",
-            assigned_officer_id=officer_id,
-            assigned_officer=names.get(officer_id) if officer_id is not None else None,
-            merged_into=case_file["merged_into"] if case_file else None,
-            next_deadline=deadlines.get(tip_id),
-        )
-        if _matches(row, filters):
-            result.append(row)
-    return result
+    return LedgerPage(rows=rows, page=page, page_size=page_size, has_next=has_next)
 
 
 async def case_row(ledger_no: str) -> CaseRow:

@@ -284,3 +284,43 @@ async def test_an_officer_whose_key_is_newer_than_the_tip_is_told_to_ask_for_acc
     assert page.status_code == 403 and "请求另一名指定专人为您授权" in page.text
     assert await events_for("tip", 1) and not await _events("tip.viewed")
     assert late["id"] > 0
+
+
+async def test_the_ledger_is_listed_a_page_at_a_time_keeping_the_filters(
+    client: Client, app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tipline.cases import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    await sign_in(client, "officer")
+    await _open_box(settings)
+    first, second, third = [(await _submit(app))["ledger_no"] for _ in range(3)]
+
+    page_one = await client.get("/cases")
+    assert page_one.status_code == 200
+    assert third in page_one.text and second in page_one.text and first not in page_one.text
+    assert 'href="/cases?page=2" rel="next"' in page_one.text and 'rel="prev"' not in page_one.text
+
+    page_two = await client.get("/cases?page=2")
+    assert page_two.status_code == 200
+    assert first in page_two.text and second not in page_two.text and third not in page_two.text
+    assert 'href="/cases?page=1" rel="prev"' in page_two.text and 'rel="next"' not in page_two.text
+
+    # The filters stay on the links; a page past the end, or nonsense, is no error.
+    filtered = await client.get("/cases?channel=web&status=received&q=-")
+    assert "/cases?status=received&amp;channel=web&amp;q=-&amp;page=2" in filtered.text
+    assert first in (await client.get("/cases?channel=web&page=2")).text
+    assert first not in (await client.get("/cases?channel=phone&page=2")).text
+    assert (await client.get("/cases?page=9")).status_code == 200
+    assert third in (await client.get("/cases?page=x")).text
+
+    # The search is decided row by row: a page still holds the next matches.
+    searched = await client.get(f"/cases?q={first[:5]}&page=2")
+    assert first in searched.text and second not in searched.text
+
+    api = await client.get("/api/v1/cases", params={"page": 2})
+    assert [row["ledger_no"] for row in api.json()] == [first]
+    everything = await client.get("/api/v1/cases")
+    assert [row["ledger_no"] for row in everything.json()] == [third, second, first]
+    assert (await client.get("/api/v1/cases", params={"page": 0})).status_code == 400
+    assert await _events("tip.viewed") == []  # listing opens nothing
