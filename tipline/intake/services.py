@@ -289,20 +289,18 @@ async def _next_ledger_number(year: int) -> int:
     return int(rows[0]["last_seq"])
 
 
-async def _reserve_tip_id() -> int | None:
-    """On PostgreSQL, the tip's id from its sequence before the transaction, so the
-    sealing (bound to the id) happens before the ledger number's row lock is taken;
-    ``None`` on SQLite, where the id is read inside the write lock."""
-    if not db.is_postgres():
-        return None
-    rows = await db.fetch(Tip, "SELECT nextval(pg_get_serial_sequence('tip', 'id')) AS id")
-    return int(rows[0]["id"])
+_NEXT_TIP_ID_SQL: Final = {
+    "postgres": "SELECT nextval(pg_get_serial_sequence('tip', 'id')) AS id",
+    "sqlite": "SELECT coalesce(max(id), 0) + 1 AS id FROM tip",
+}
 
 
-async def _next_tip_id_sqlite() -> int:
-    """The id SQLite would give the next row (``max(rowid) + 1``), read under the write
-    lock so it can be bound into the sealed content before the one insert."""
-    rows = await db.fetch(Tip, "SELECT coalesce(max(id), 0) + 1 AS id FROM tip")
+async def _next_tip_id() -> int:
+    """The new tip's id, read first in its transaction so the sealing can be bound to it
+    before any lock is taken: PostgreSQL's sequence, or on SQLite (whose transaction
+    holds the write lock from the start) the id it would give the next row."""
+    sql = _NEXT_TIP_ID_SQL["postgres" if db.is_postgres() else "sqlite"]
+    rows = await db.fetch(Tip, sql)
     return int(rows[0]["id"])
 
 
@@ -436,24 +434,16 @@ async def submit_tip(
         return content, sealed_identity, keys
 
     async def store() -> tuple[int, str]:
-        reserved = await _reserve_tip_id()
-        sealed = None
-        if reserved is not None:
-            recipients = await _recipients_of_open_box()
-            sealed = (recipients, seal(reserved, recipients))
         # One transaction on the engine's hot path (inline on SQLite, the writer thread on
-        # PostgreSQL): other requests' CPU work cannot stretch the time the ledger's
-        # locks are held. On SQLite the recipients are read inside it, where a
-        # statement costs no trip to a database thread.
+        # PostgreSQL, where the statements need no pooled connection of their own):
+        # other requests' CPU work cannot stretch the time the ledger's locks are
+        # held. The reads and the sealing come before the first lock (the ledger
+        # number's row on PostgreSQL).
 
         async def write() -> tuple[int, str]:
-            if reserved is not None and sealed is not None:
-                tip_id = reserved
-                recipients, (content, sealed_identity, keys) = sealed
-            else:
-                tip_id = await _next_tip_id_sqlite()
-                recipients = await _recipients_of_open_box()
-                content, sealed_identity, keys = seal(tip_id, recipients)
+            tip_id = await _next_tip_id()
+            recipients = await _recipients_of_open_box()
+            content, sealed_identity, keys = seal(tip_id, recipients)
             seq = await _next_ledger_number(year)
             ledger_no = f"{year}-{seq:06d}"
             await db.insert_values(
