@@ -607,13 +607,16 @@ async def deadlines_of(tip_id: int, *, today: dt.date | None = None) -> list[Dea
 
 
 async def _officers(tip_ids: Iterable[int]) -> dict[int, int | None]:
-    ids = list(set(tip_ids))
-    if not ids:
-        return {}
-    rows = await CaseFile.select(CaseFile.tip, CaseFile.assigned_officer_id).where(
-        CaseFile.tip.is_in(ids)
-    )
-    return {int(row["tip"]): row["assigned_officer_id"] for row in rows}
+    """The assigned officer of each tip, asked 10,000 tips at a time (a database takes
+    at most 32,767 arguments to one statement)."""
+    ids = sorted(set(tip_ids))
+    found: dict[int, int | None] = {}
+    for start in range(0, len(ids), 10_000):
+        rows = await CaseFile.select(CaseFile.tip, CaseFile.assigned_officer_id).where(
+            CaseFile.tip.is_in(ids[start : start + 10_000])
+        )
+        found.update({int(row["tip"]): row["assigned_officer_id"] for row in rows})
+    return found
 
 
 async def _names(account_ids: Iterable[int | None]) -> dict[int, str]:

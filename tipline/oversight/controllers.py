@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
@@ -52,6 +52,7 @@ RequestId = Annotated[int, PathParameter(ge=1)]
 OVERSEERS = requires(Role.inspector, Role.leader)
 LEDGER_READERS = requires(Role.officer, Role.inspector, Role.leader)
 OFFICERS = requires(Role.officer)
+MAX_PAGE = 1_000_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -96,12 +97,17 @@ class OversightPageController(Controller):
     include_in_schema = False
 
     @get("/", name="oversight")
-    async def show(self, locale: Locale, done: FromQuery[str | None] = None) -> Template:
-        """Due dates per officer, escalations, every case, and the ledger's verification."""
-        return Template(
-            "oversight/overview.html",
-            context={"overview": await services.overview(locale), "done": done},
-        )
+    async def show(
+        self,
+        locale: Locale,
+        done: FromQuery[str | None] = None,
+        page: FromQuery[str | None] = None,
+    ) -> Template:
+        """Due dates per officer, escalations, every case (100 a page, ``?page=2``), and
+        the ledger's verification."""
+        number = int(page) if page and page.isdigit() else 1
+        overview = await services.overview(locale, page=min(max(number, 1), MAX_PAGE))
+        return Template("oversight/overview.html", context={"overview": overview, "done": done})
 
     async def _trail_page(
         self, locale: str, ledger_no: str, *, error: DomainError | None = None, text: str = ""
@@ -279,9 +285,12 @@ class OversightApiController(Controller):
     tags = ["oversight"]
 
     @get("/", name="oversight-api")
-    async def show(self, locale: Locale) -> OversightOverview:
-        """Due dates per officer, open escalations, every case (metadata), verification."""
-        return await services.overview(locale)
+    async def show(
+        self, locale: Locale, page: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 1
+    ) -> OversightOverview:
+        """Due dates per officer, open escalations, every case (metadata; 100 a page,
+        ``page`` from 1, ``cases_has_next`` when another follows), verification."""
+        return await services.overview(locale, page=page)
 
     @get("/cases/{ledger_no:str}", name="oversight-case-api")
     async def trail(self, locale: Locale, ledger_no: LedgerNo) -> CaseTrail:

@@ -111,6 +111,9 @@ class OversightOverview(msgspec.Struct, frozen=True):
     cases: list[LedgerRow]
     verification: VerificationOut | None
     checkpoint: CheckpointFacts | None
+    cases_page: int = 1
+    """``cases`` is this page (from 1) of every case in ledger order."""
+    cases_has_next: bool = False
 
 
 class NoteBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

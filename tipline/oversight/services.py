@@ -149,9 +149,10 @@ async def account_names(ids: Iterable[int]) -> dict[int, str]:
     return {int(row["id"]): row["display_name"] for row in rows}
 
 
-async def _transfers(tip_ids: Sequence[int]) -> dict[int, list[TransferFacts]]:
+async def _transfers(tip_ids: Sequence[int] | None) -> dict[int, list[TransferFacts]]:
+    """The transfers of ``tip_ids`` (None: of every tip, read without an ``IN`` list)."""
     found: dict[int, list[TransferFacts]] = {}
-    if not tip_ids:
+    if tip_ids is not None and not tip_ids:
         return found
     names = {
         int(row["id"]): row["name"] for row in await Authority.select(Authority.id, Authority.name)
@@ -165,7 +166,7 @@ async def _transfers(tip_ids: Sequence[int]) -> dict[int, list[TransferFacts]]:
             Transfer.acknowledged_on,
             Transfer.feedback_on,
         )
-        .where(Transfer.tip.is_in(list(tip_ids)))
+        .where(*([] if tip_ids is None else [Transfer.tip.is_in(list(tip_ids))]))
         .order_by(Transfer.transferred_on)
         .order_by(Transfer.id)
     )
@@ -191,11 +192,14 @@ def deadline_state(due_on: dt.date, met_on: dt.date | None, today: dt.date) -> D
     return "overdue" if today > due_on else "open"
 
 
-async def _deadlines(tip_ids: Sequence[int], today: dt.date) -> dict[int, list[DeadlineFacts]]:
+async def _deadlines(
+    tip_ids: Sequence[int] | None, today: dt.date
+) -> dict[int, list[DeadlineFacts]]:
     """Each tip's stored due dates (``tipline.duedates``), in lifecycle order; a due date
-    made moot (the tip closed, merged or voided before the step was needed) is left out."""
+    made moot (the tip closed, merged or voided before the step was needed) is left out.
+    ``tip_ids`` None: every tip's, read without an ``IN`` list."""
     found: dict[int, list[DeadlineFacts]] = {}
-    if not tip_ids:
+    if tip_ids is not None and not tip_ids:
         return found
     rows = await CaseDeadline.select(
         CaseDeadline.tip,
@@ -203,7 +207,10 @@ async def _deadlines(tip_ids: Sequence[int], today: dt.date) -> dict[int, list[D
         CaseDeadline.due_on,
         CaseDeadline.outcome,
         CaseDeadline.met_at,
-    ).where(CaseDeadline.tip.is_in(list(tip_ids)), CaseDeadline.outcome != "moot")
+    ).where(
+        CaseDeadline.outcome != "moot",
+        *([] if tip_ids is None else [CaseDeadline.tip.is_in(list(tip_ids))]),
+    )
     for row in rows:
         due_on = _as_date(row["due_on"])
         assert due_on is not None
@@ -222,10 +229,14 @@ async def _deadlines(tip_ids: Sequence[int], today: dt.date) -> dict[int, list[D
 
 
 async def ledger_rows(
-    today: dt.date | None = None, *, tip_id: int | None = None
+    today: dt.date | None = None,
+    *,
+    tip_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[LedgerRow]:
-    """Every tip (or the one ``tip_id``) in ledger order with its registration, transfers
-    and due dates."""
+    """Every tip (or the one ``tip_id``, or ``limit`` tips after the first ``offset``) in
+    ledger order with its registration, transfers and due dates."""
     today = today or dt.datetime.now(CHINA).date()
     query = Tip.select(Tip.id, Tip.ledger_no, Tip.received_at, Tip.channel, Tip.status)
     files_query = CaseFile.select(
@@ -233,9 +244,16 @@ async def ledger_rows(
     )
     if tip_id is not None:
         query = query.where(Tip.id == tip_id)
-        files_query = files_query.where(CaseFile.tip == tip_id)
-    tips = await query.order_by(Tip.ledger_year).order_by(Tip.ledger_seq)
+    if limit is None:
+        tips = await query.order_by(Tip.ledger_year).order_by(Tip.ledger_seq)
+    else:
+        # YYYY-NNNNNN is fixed width: its unique index is the ledger order, read a page.
+        tips = await query.order_by(Tip.ledger_no).offset(offset).limit(limit)
     ids = [int(tip["id"]) for tip in tips]
+    # Every tip: every row, read without an IN list (no limit on the number of tips).
+    some: list[int] | None = ids if tip_id is not None or limit is not None else None
+    if some is not None:
+        files_query = files_query.where(CaseFile.tip.is_in(some or [0]))
     files = {int(row["tip"]): row for row in await files_query}
     townships = {
         int(row["id"]): row["name"]
@@ -248,8 +266,8 @@ async def ledger_rows(
     officers = await account_names(
         f["assigned_officer_id"] for f in files.values() if f["assigned_officer_id"]
     )
-    transfers = await _transfers(ids)
-    deadlines = await _deadlines(ids, today)
+    transfers = await _transfers(some)
+    deadlines = await _deadlines(some, today)
     rows = []
     for tip in tips:
         tip_id = int(tip["id"])
@@ -452,12 +470,24 @@ def verify_job(settings: Settings) -> Any:
     return oversight_verify
 
 
-async def overview(locale: str, today: dt.date | None = None) -> OversightOverview:
+CASES_PAGE_SIZE = 100
+"""Cases on one page of the inspector's overview (``/oversight?page=``)."""
+
+
+async def overview(
+    locale: str, today: dt.date | None = None, *, page: int = 1
+) -> OversightOverview:
+    """The inspector's page; its list of cases in ledger order, :data:`CASES_PAGE_SIZE`
+    a page (``page`` from 1)."""
     latest = await checkpoints.latest_checkpoint()
+    page = max(1, page)
+    cases = await ledger_rows(today, offset=(page - 1) * CASES_PAGE_SIZE, limit=CASES_PAGE_SIZE + 1)
     return OversightOverview(
         officers=await officer_counts(locale, today),
         escalations=await open_escalations(),
-        cases=await ledger_rows(today),
+        cases=cases[:CASES_PAGE_SIZE],
+        cases_page=page,
+        cases_has_next=len(cases) > CASES_PAGE_SIZE,
         verification=await last_verification(),
         checkpoint=(
             CheckpointFacts(latest.size, latest.root, local_text(latest.created_at))

@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
-from tests.conftest import csrf_form, extra_client, sign_in
+from tests.conftest import csrf_form, extra_client, make_account, sign_in
 from tests.tipline.oversight.support import CHINA, TIP_TEXT, known_ledger, open_box, submit, tip_id
 from tipline.deadlines.scheduler import job_by_id
 from tipline.duedates import services as duedates
@@ -559,3 +559,37 @@ async def test_every_page_is_translated_in_both_languages(
             assert f'<html lang="{locale}">' in page.text
             leaked = sorted(key for key in keys if key in page.text)
             assert not leaked, f"{url} ({locale}) shows untranslated keys: {leaked}"
+
+
+async def test_the_inspector_pages_through_every_case_in_ledger_order(
+    client: Client, app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tipline.oversight import services
+
+    monkeypatch.setattr(services, "CASES_PAGE_SIZE", 2)
+    await make_account("officer")
+    await open_box(settings)
+    first, second, third = [await submit(app) for _ in range(3)]
+    await sign_in(client, "inspector")
+
+    page_one = await client.get("/oversight")
+    assert page_one.status_code == 200
+    assert f'href="/oversight/cases/{first}"' in page_one.text
+    assert f'href="/oversight/cases/{second}"' in page_one.text
+    assert f'href="/oversight/cases/{third}"' not in page_one.text
+    assert 'href="/oversight?page=2#cases" rel="next"' in page_one.text
+
+    page_two = await client.get("/oversight?page=2")
+    assert f'href="/oversight/cases/{third}"' in page_two.text
+    assert f'href="/oversight/cases/{first}"' not in page_two.text
+    assert 'href="/oversight?page=1#cases" rel="prev"' in page_two.text
+    assert 'rel="next"' not in page_two.text
+    assert (await client.get("/oversight?page=x")).status_code == 200
+
+    body = (await client.get("/api/v1/oversight", params={"page": 2})).json()
+    assert [case["ledger_no"] for case in body["cases"]] == [third]
+    assert body["cases_page"] == 2 and body["cases_has_next"] is False
+    first_page = (await client.get("/api/v1/oversight")).json()
+    assert [case["ledger_no"] for case in first_page["cases"]] == [first, second]
+    assert first_page["cases_has_next"] is True
+    assert await _events("tip.viewed") == []  # listing opens nothing
