@@ -23,15 +23,16 @@ and times the pages the tip side opens at that scale, each signed in as its role
 
 The generated tips are received over about three years with gap-free ledger numbers per
 year (``2025-000123``, ``tip_counter`` set to match), statuses spread over the lifecycle
-(recent tips still open, old ones mostly transferred, answered or closed), dummy sealed
-content bytes (never opened: no key is sealed for them), case files (category, township,
-assigned officer) for the registered ones, transfers to a few competent authorities, and
-``case_deadline`` rows (transfer for every tip, feedback for transferred ones; open, met,
-overdue with escalation, or moot). No ``custody_event`` rows are written for them (none of
-the timed pages reads the chain), so the ledger's hash chain does not account for these
-tips and ``tipline ledger verify`` is meaningless on this dataset. A page is timed for at
-most ``--page-budget`` seconds (at least 3 requests); a failing page is recorded with its
-HTTP status instead of figures.
+(recent tips still open, older ones answered, closed, merged or voided but for about 1 %
+still waiting), dummy sealed content bytes (never opened: no key is sealed for them),
+case files (category, township, assigned officer) for the registered ones, transfers to
+a few competent authorities, and ``case_deadline`` rows (transfer for every tip,
+feedback for transferred ones; open, met, overdue with escalation, or moot; escalations
+older than 90 days resolved by the inspector). No ``custody_event`` rows are written for
+them (none of the timed pages reads the chain), so the ledger's hash chain does not
+account for these tips and ``tipline ledger verify`` is meaningless on this dataset. A
+page is timed for at most ``--page-budget`` seconds (at least 3 requests); a failing
+page is recorded with its HTTP status instead of figures.
 
     .venv/bin/python -m bench.dashboard                      # demo county on SQLite
     .venv/bin/python -m bench.dashboard --postgres DSN       # also 20,000 villages there
@@ -229,9 +230,9 @@ TIP_SQL = [
                      WHEN r2 < 900 THEN 'feedback_received' WHEN r2 < 980 THEN 'closed'
                      WHEN r2 < 990 THEN 'merged' ELSE 'voided' END
            ELSE
-                CASE WHEN r2 < 5 THEN 'registered' WHEN r2 < 15 THEN 'under_assessment'
-                     WHEN r2 < 95 THEN 'transferred' WHEN r2 < 245 THEN 'feedback_received'
-                     WHEN r2 < 925 THEN 'closed' WHEN r2 < 965 THEN 'merged'
+                CASE WHEN r2 < 1 THEN 'registered' WHEN r2 < 3 THEN 'under_assessment'
+                     WHEN r2 < 13 THEN 'transferred' WHEN r2 < 163 THEN 'feedback_received'
+                     WHEN r2 < 923 THEN 'closed' WHEN r2 < 963 THEN 'merged'
                      ELSE 'voided' END
            END,
            at, md5('mac' || i) || md5('mac-' || i), md5('pk' || i) || md5('pk-' || i),
@@ -345,6 +346,14 @@ TIP_SQL = [
            NULL, NULL, NULL, ''
     FROM tip_transfer x
     """,
+    # The inspector has dealt with (督办) escalations older than 90 days.
+    """
+    UPDATE case_deadline
+    SET resolved_at = escalated_at + interval '7 days', resolution = 'inspector',
+        resolved_by = (SELECT min(id) FROM account WHERE role = 'inspector'),
+        resolution_reason = '已督办'
+    WHERE escalated_at < now() - interval '90 days'
+    """,
 ]
 
 
@@ -378,6 +387,10 @@ async def seed_tips(dsn: str, tips: int) -> dict[str, Any]:
         )
         counts["case_deadline_overdue"] = await connection.fetchval(
             "SELECT count(*) FROM case_deadline WHERE outcome = 'open' AND due_on < current_date"
+        )
+        counts["escalations_open"] = await connection.fetchval(
+            "SELECT count(*) FROM case_deadline"
+            " WHERE escalated_at IS NOT NULL AND resolved_at IS NULL"
         )
         return counts
     finally:
