@@ -74,7 +74,7 @@ TIP_PAGES = (
     ("oversight", "/oversight", Role.inspector),
     ("statistics", "/statistics", Role.inspector),
 )
-TIP_WARMUP = 2
+TIP_WARMUP = 1
 MIN_TIP_SAMPLES = 3
 
 

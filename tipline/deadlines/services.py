@@ -98,6 +98,9 @@ class WorkingCalendar:
         self.overrides = dict(overrides)
         self.revision = revision
         self.county_years = frozenset(day.year for day in self.overrides)
+        # Answers so far: chinese_calendar checks its whole table's range on every call
+        # (~25 µs), and statistics ask about the same few thousand days millions of times.
+        self._working: dict[dt.date, bool] = {}
 
     def sources(self, year: int) -> list[YearSource]:
         found = []
@@ -118,6 +121,12 @@ class WorkingCalendar:
         return sorted({year for year in years if self.uses_fallback(year)})
 
     def is_working_day(self, day: dt.date) -> bool:
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: dt.date) -> bool:
         override = self.overrides.get(day)
         if override is not None:
             return override
