@@ -105,7 +105,10 @@ class OversightPageController(Controller):
     ) -> Template:
         """Due dates per officer, escalations, every case (100 a page, ``?page=2``), and
         the ledger's verification."""
-        number = int(page) if page and page.isdigit() else 1
+        try:
+            number = int(page or 1)
+        except ValueError:
+            number = 1
         overview = await services.overview(locale, page=min(max(number, 1), MAX_PAGE))
         return Template("oversight/overview.html", context={"overview": overview, "done": done})
 
