@@ -23,16 +23,18 @@ and times the pages the tip side opens at that scale, each signed in as its role
 
 The generated tips are received over about three years with gap-free ledger numbers per
 year (``2025-000123``, ``tip_counter`` set to match), statuses spread over the lifecycle
-(recent tips still open, older ones answered, closed, merged or voided but for about 1 %
-still waiting), dummy sealed content bytes (never opened: no key is sealed for them),
-case files (category, township, assigned officer) for the registered ones, transfers to
-a few competent authorities, and ``case_deadline`` rows (transfer for every tip,
-feedback for transferred ones; open, met, overdue with escalation, or moot; escalations
-older than 90 days resolved by the inspector). No ``custody_event`` rows are written for
-them (none of the timed pages reads the chain), so the ledger's hash chain does not
-account for these tips and ``tipline ledger verify`` is meaningless on this dataset. A
-page is timed for at most ``--page-budget`` seconds (at least 3 requests); a failing
-page is recorded with its HTTP status instead of figures.
+by age (a tip of the last two days not yet assessed, of the last week being assessed or
+transferred, of the last weeks waiting for feedback; older ones answered, closed, merged
+or voided but for about 1 % still waiting), dummy sealed content bytes (never opened: no
+key is sealed for them), case files (category, township, assigned officer) for the
+registered ones, transfers to a few competent authorities, and ``case_deadline`` rows
+(transfer for every tip, feedback for transferred ones; open, met, overdue with
+escalation, or moot; escalations older than 90 days resolved by the inspector). No
+``custody_event`` rows are written for them (none of the timed pages reads the chain),
+so the ledger's hash chain does not account for these tips and ``tipline ledger verify``
+is meaningless on this dataset. A page is timed for at most ``--page-budget`` seconds
+(at least 3 requests); a failing page is recorded with its HTTP status instead of
+figures.
 
     .venv/bin/python -m bench.dashboard                      # demo county on SQLite
     .venv/bin/python -m bench.dashboard --postgres DSN       # also 20,000 villages there
@@ -224,11 +226,17 @@ TIP_SQL = [
     SELECT to_char(y, 'FM0000') || '-' || to_char(s, 'FM000000'), y, s,
            CASE WHEN r1 < 600 THEN 'web' WHEN r1 < 850 THEN 'phone'
                 WHEN r1 < 950 THEN 'letter' ELSE 'visit' END,
-           CASE WHEN at > now() - interval '45 days' THEN
-                CASE WHEN r2 < 150 THEN 'received' WHEN r2 < 350 THEN 'registered'
-                     WHEN r2 < 600 THEN 'under_assessment' WHEN r2 < 850 THEN 'transferred'
-                     WHEN r2 < 900 THEN 'feedback_received' WHEN r2 < 980 THEN 'closed'
-                     WHEN r2 < 990 THEN 'merged' ELSE 'voided' END
+           CASE WHEN at > now() - interval '2 days' THEN
+                CASE WHEN r2 < 400 THEN 'received' WHEN r2 < 800 THEN 'registered'
+                     ELSE 'under_assessment' END
+           WHEN at > now() - interval '8 days' THEN
+                CASE WHEN r2 < 100 THEN 'registered' WHEN r2 < 500 THEN 'under_assessment'
+                     WHEN r2 < 850 THEN 'transferred' WHEN r2 < 950 THEN 'closed'
+                     WHEN r2 < 980 THEN 'merged' ELSE 'voided' END
+           WHEN at > now() - interval '45 days' THEN
+                CASE WHEN r2 < 20 THEN 'under_assessment' WHEN r2 < 520 THEN 'transferred'
+                     WHEN r2 < 720 THEN 'feedback_received' WHEN r2 < 940 THEN 'closed'
+                     WHEN r2 < 980 THEN 'merged' ELSE 'voided' END
            ELSE
                 CASE WHEN r2 < 1 THEN 'registered' WHEN r2 < 3 THEN 'under_assessment'
                      WHEN r2 < 13 THEN 'transferred' WHEN r2 < 163 THEN 'feedback_received'
