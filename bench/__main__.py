@@ -417,6 +417,21 @@ def summary_rows(report: dict[str, Any]) -> list[list[str]]:
                 _verdict(None if p95 is None else p95 <= limit),
             ]
         )
+        for name in ("cases", "oversight", "statistics"):
+            timed = scale.get(name)
+            if not isinstance(timed, dict):
+                continue
+            tip_p95 = timed.get("p95_ms")
+            rows.append(
+                [
+                    f"/{name}, {scale.get('tips', 0):,} tips ({scale.get('backend', '')})",
+                    f"p95 {tip_p95} ms (n {timed.get('n')})"
+                    if tip_p95 is not None
+                    else json.dumps(timed)[:60],
+                    f"<= {limit} ms",
+                    _verdict(None if tip_p95 is None else tip_p95 <= limit),
+                ]
+            )
     return rows
 
 
