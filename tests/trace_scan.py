@@ -29,6 +29,7 @@ reports what was searched.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import subprocess
 from collections.abc import Iterable
@@ -162,6 +163,7 @@ def _remember_receipts() -> Any:
 
     original = receipts.new_receipt
 
+    @functools.wraps(original)  # inspect.unwrap gives draws that never reach the service
     def remembering() -> str:
         digits = original()
         TRACES.receipts.add(digits)

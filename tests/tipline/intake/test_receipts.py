@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import inspect
 
 from tipline.intake import receipts
 
@@ -14,7 +15,9 @@ def test_a_receipt_is_24_digits_and_reads_as_six_groups() -> None:
 
 
 def test_digits_are_uniform_in_every_position_leading_zeros_included() -> None:
-    draws = [receipts.new_receipt() for _ in range(20_000)]
+    # Unwrapped: the trace scan need not look for 20,000 receipts no tip was stored with.
+    draw = inspect.unwrap(receipts.new_receipt)
+    draws = [draw() for _ in range(20_000)]
     assert len(set(draws)) == len(draws)
     for position in (0, 11, 23):
         counts = collections.Counter(draw[position] for draw in draws)
