@@ -532,14 +532,12 @@ async def active_recipients(account_ids: Iterable[int] | None = None) -> list[Re
     if account_ids is None:
         rows = await db.fetch(OfficerKey, _OFFICER_KEYS_SQL)
     else:
-        wanted = set(account_ids)
-        rows = [
-            row
-            for row in await OfficerKey.select(
-                OfficerKey.account_id, OfficerKey.public_key, OfficerKey.fingerprint
-            ).order_by(OfficerKey.account_id)
-            if row["account_id"] in wanted
-        ]
+        wanted = list(account_ids)
+        rows = await (
+            OfficerKey.select(OfficerKey.account_id, OfficerKey.public_key, OfficerKey.fingerprint)
+            .where(OfficerKey.account_id.is_in(wanted or [-1]))
+            .order_by(OfficerKey.account_id)
+        )
     recipients = [
         Recipient(
             kind="officer",
