@@ -2,7 +2,9 @@
 
 Every command reads the same ``TIPLINE_*`` settings as the service. Each domain
 package adds its own sub-commands in ``<package>/commands.py`` (a ``register``
-function); this module assembles them and owns ``serve`` and ``migrate``.
+function); this module assembles them and owns ``serve`` and ``migrate``. What the
+commands share (:class:`CommandError`, :func:`run_with_database`, :func:`read_secret`)
+lives in :mod:`tipline.commandline`, below them, and is re-exported here.
 Secrets (passwords) are read from standard input or a prompt, never from argv,
 where ``ps`` and the shell history would keep them.
 """
@@ -10,49 +12,23 @@ where ``ps`` and the shell history would keep them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from tipline.commandline import CommandError, read_secret, run_with_database
 from tipline.settings import Settings, SettingsError
 
+__all__ = [
+    "CommandError",
+    "build_parser",
+    "main",
+    "migrate_all",
+    "read_secret",
+    "run_with_database",
+]
+
 PICCOLO_CONF = "tipline.piccolo_conf"
-
-
-class CommandError(Exception):
-    """A command cannot do what was asked; the message says why (exit status 2)."""
-
-
-def run_with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
-    """Bind the tables to the configured database and run ``work`` with a pool open."""
-    from tipline import db
-
-    async def runner() -> Any:
-        db.bind(db.make_engine(settings))
-        await db.open_pool()
-        try:
-            return await work()
-        except Exception as error:
-            if db.is_missing_table(error):
-                raise CommandError(
-                    "the database has no tipline tables yet: run `tipline migrate` first"
-                ) from error
-            raise
-        finally:
-            await db.close_pool()
-
-    return asyncio.run(runner())
-
-
-def read_secret(prompt: str) -> str:
-    """A secret from a terminal prompt, or the first line of piped standard input."""
-    if sys.stdin.isatty():
-        import getpass
-
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\n")
 
 
 async def migrate_all() -> list[str]:
@@ -134,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     accounts_commands.register(commands)
     orgunits_commands.register(commands)
     ledger_commands.register(commands)
-    crypto_commands.register(commands)
+    keys = crypto_commands.register(commands)
+    reliability_commands.register_keys(keys)
     reliability_commands.register(commands)
     authorities_commands.register(commands)
     duedates_commands.register(commands)

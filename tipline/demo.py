@@ -224,7 +224,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.errors import DomainError
     from tipline.web.i18n import translate
 

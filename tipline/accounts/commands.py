@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from tipline.auth import ALL_ROLES, ROLES_REQUIRING_TOTP, Role
-from tipline.cli import CommandError, read_secret, run_with_database
+from tipline.commandline import CommandError, read_secret, run_with_database
 from tipline.errors import DomainError
 from tipline.ledger.services import Actor
 from tipline.settings import Settings

@@ -21,7 +21,7 @@ CLI_LOCALE = "en"
 
 def _keygen(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.authorities.package import make_key_pair
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.crypto.primitives import fingerprint, format_fingerprint
 
     path = Path(args.out)
@@ -41,7 +41,7 @@ def _keygen(settings: Settings, args: argparse.Namespace) -> int:
 def _add(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.authorities.schemas import AuthorityIn, AuthorityKind
     from tipline.authorities.services import create_authority
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.errors import DomainError
     from tipline.ledger.services import SYSTEM
     from tipline.web.i18n import translate
@@ -69,7 +69,7 @@ def _add(settings: Settings, args: argparse.Namespace) -> int:
 
 def _open_package(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.authorities.package import load_private_key, open_package
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.errors import DomainError
     from tipline.web.i18n import translate
 

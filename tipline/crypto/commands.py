@@ -34,7 +34,7 @@ It stays in the data dir so the demo works; never use a demo key for real tips.
 
 
 def _escrow_init(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.crypto import primitives, services
     from tipline.errors import DomainError
     from tipline.web.i18n import translate
@@ -69,7 +69,7 @@ def _escrow_init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import run_with_database
+    from tipline.commandline import run_with_database
     from tipline.crypto import primitives, services
 
     status = run_with_database(settings, services.key_status)
@@ -84,8 +84,9 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
-    """Add ``keys escrow-init`` and ``keys status``."""
+def register(commands: Any) -> Any:
+    """Add ``keys escrow-init`` and ``keys status``; the answer is the ``keys`` command's
+    sub-commands, for :mod:`tipline.cli` to add ``keys recover`` (``tipline.reliability``)."""
     keys = commands.add_parser("keys", help="encryption keys: the escrow key, key status")
     sub = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
     escrow = sub.add_parser(
@@ -107,6 +108,4 @@ def register(commands: Any) -> None:
     escrow.set_defaults(handler=_escrow_init)
     status = sub.add_parser("status", help="show the escrow key fingerprint and officer keys")
     status.set_defaults(handler=_status)
-    from tipline.reliability.commands import register_keys
-
-    register_keys(sub)
+    return sub

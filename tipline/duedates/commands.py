@@ -10,7 +10,7 @@ from tipline.settings import Settings
 
 
 def _sweep(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import run_with_database
+    from tipline.commandline import run_with_database
     from tipline.duedates import services
     from tipline.notifications import services as notifications
 

@@ -29,7 +29,7 @@ def _read_text(name: str) -> str:
 
 def _vkey_arg(value: str | None) -> Any:
     """A verifier key given inline (name+id+key) or as a file holding one."""
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.ledger import notes
 
     if value is None:
@@ -44,7 +44,7 @@ def _vkey_arg(value: str | None) -> Any:
 
 
 def _domain(error: Exception) -> Exception:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.errors import DomainError
     from tipline.web.i18n import translate
 
@@ -54,7 +54,7 @@ def _domain(error: Exception) -> Exception:
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.ledger.checkpoints import KEY_FILE, log_verifier
     from tipline.ledger.services import verify_chain
 
@@ -89,7 +89,7 @@ def _pubkey(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _checkpoint(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import run_with_database
+    from tipline.commandline import run_with_database
     from tipline.ledger.checkpoints import drop_dir, latest_checkpoint, sign_checkpoint
 
     async def work() -> Any:
@@ -109,7 +109,7 @@ def _checkpoint(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _prove(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import run_with_database
+    from tipline.commandline import run_with_database
     from tipline.ledger.checkpoints import proof_bundle
 
     async def work() -> Any:
@@ -129,7 +129,7 @@ def _prove(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _check_proof(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.ledger.checkpoints import ProofBundle, check_bundle
 
     try:
@@ -150,7 +150,7 @@ def _check_proof(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _witness_key(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.ledger import notes
 
     path = Path(args.out)
@@ -172,7 +172,7 @@ def _witness_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _witness_add(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import run_with_database
+    from tipline.commandline import run_with_database
     from tipline.ledger.checkpoints import add_witness
 
     async def work() -> Any:
@@ -187,7 +187,7 @@ def _witness_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _witness_sign(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.ledger.checkpoints import witness_sign
 
     try:

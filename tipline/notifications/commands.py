@@ -9,7 +9,7 @@ from tipline.settings import Settings
 
 
 def _send(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.notifications import services
 
     if not settings.smtp_configured:
@@ -24,7 +24,7 @@ def _send(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _test_email(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.notifications import services
     from tipline.web.i18n import translate
 

@@ -31,7 +31,7 @@ def _describe(error: Exception, locale: str) -> str:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.errors import DomainError
     from tipline.ledger.services import SYSTEM
     from tipline.orgunits import services
@@ -59,7 +59,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.errors import DomainError
     from tipline.orgunits import services
     from tipline.orgunits.files import file_type

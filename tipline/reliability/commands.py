@@ -19,7 +19,7 @@ def _message(error: Any) -> str:
 
 
 def _escrow_key(path: str) -> Any:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.crypto import primitives
 
     try:
@@ -31,7 +31,7 @@ def _escrow_key(path: str) -> Any:
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.crypto.primitives import format_fingerprint
     from tipline.errors import DomainError
     from tipline.reliability import backup
@@ -55,7 +55,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
-    from tipline.cli import CommandError
+    from tipline.commandline import CommandError
     from tipline.crypto.primitives import format_fingerprint
     from tipline.errors import DomainError
     from tipline.reliability import backup, faults
@@ -81,7 +81,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def _recover(settings: Settings, args: argparse.Namespace) -> int:
     from tipline.accounts.services import find_account_id
-    from tipline.cli import CommandError, run_with_database
+    from tipline.commandline import CommandError, run_with_database
     from tipline.errors import DomainError
     from tipline.ledger.services import Actor
     from tipline.reliability import recovery
