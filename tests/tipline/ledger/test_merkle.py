@@ -1,7 +1,9 @@
 """RFC 9162 Merkle tree: roots and proofs against an independent implementation
 (pymerkle, a dev-only dependency, which hashes as RFC 9162: 0x00 leaves, 0x01 nodes)
 and a naive recursive reference written here from the RFC's definitions; broken
-proofs of every kind are refused."""
+proofs of every kind are refused. The expectations never come from the module under
+test: the leaf and node hashes below are written out with hashlib, and the RFC 6962
+test vectors (the Certificate Transparency reference test data) are pinned as hex."""
 
 from __future__ import annotations
 
@@ -16,6 +18,16 @@ from pymerkle import InmemoryTree
 from tipline.ledger import merkle
 
 
+def ref_leaf(data: bytes) -> bytes:
+    """RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0))."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def ref_node(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 §2.1.1: SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
 def ref_mth(leaves: list[bytes]) -> bytes:
     """RFC 9162 §2.1.1 MTH, literally (over leaf hashes)."""
     n = len(leaves)
@@ -26,7 +38,7 @@ def ref_mth(leaves: list[bytes]) -> bytes:
     k = 1
     while k * 2 < n:
         k *= 2
-    return merkle.node_hash(ref_mth(leaves[:k]), ref_mth(leaves[k:]))
+    return ref_node(ref_mth(leaves[:k]), ref_mth(leaves[k:]))
 
 
 def ref_path(m: int, leaves: list[bytes]) -> list[bytes]:
@@ -60,11 +72,13 @@ class Tree:
 
     def __init__(self, count: int) -> None:
         self.data = [f"event {i}".encode() for i in range(count)]
-        self.leaves = [merkle.leaf_hash(d) for d in self.data]
+        self.leaves = [ref_leaf(d) for d in self.data]
         self.nodes: dict[merkle.NodeId, bytes] = {}
         self.frontiers: list[list[bytes]] = [[]]
         frontier: list[bytes] = []
-        for size, leaf in enumerate(self.leaves):
+        for size, data in enumerate(self.data):
+            leaf = merkle.leaf_hash(data)
+            assert leaf == self.leaves[size]
             frontier, completed = merkle.frontier_append(frontier, size, leaf)
             self.frontiers.append(frontier)
             for level, index, value in completed:
@@ -103,16 +117,89 @@ def test_roots_and_proofs_match_pymerkle_and_the_rfc_reference() -> None:
 
 
 def test_empty_tree_root_is_the_hash_of_nothing() -> None:
-    assert merkle.frontier_root([]) == hashlib.sha256(b"").digest()
-    merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, TREE.root(5), [])
+    empty = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    assert merkle.frontier_root([]) == empty
+    merkle.verify_consistency(0, 5, empty, TREE.root(5), [])
 
 
-def test_known_vector() -> None:
-    """Leaves b"" and b"\\x00" (RFC 6962 test data): root of one and two leaves."""
-    leaf_empty = merkle.leaf_hash(b"")
-    assert leaf_empty.hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-    two = merkle.root_of_leaves([merkle.leaf_hash(b""), merkle.leaf_hash(b"\x00")])
-    assert two == merkle.node_hash(leaf_empty, merkle.leaf_hash(b"\x00"))
+# RFC 6962 test data (certificate-transparency's reference tests): eight leaves, the root
+# of every prefix, and some inclusion and consistency proofs, as published hex.
+RFC6962_LEAVES = [
+    b"",
+    b"\x00",
+    b"\x10",
+    b"\x20\x21",
+    b"\x30\x31",
+    b"\x40\x41\x42\x43",
+    bytes(range(0x50, 0x58)),
+    bytes(range(0x60, 0x70)),
+]
+RFC6962_ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+_H = {
+    "0": "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "1": "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    "0-2": "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "2-4": "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+    "0-4": "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4": "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+    "4-6": "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+    "6-8": "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+    "4-8": "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+}
+RFC6962_INCLUSION = [  # (leaf index, tree size, path)
+    (0, 8, ["1", "2-4", "4-8"]),
+    (5, 8, ["4", "6-8", "0-4"]),
+    (2, 3, ["0-2"]),
+    (1, 5, ["0", "2-4", "4"]),
+]
+RFC6962_CONSISTENCY = [  # (old size, new size, proof)
+    (1, 1, []),
+    (1, 8, ["1", "2-4", "4-8"]),
+    (6, 8, ["4-6", "6-8", "0-4"]),
+    (2, 5, ["2-4", "4"]),
+]
+
+
+def _rfc6962_tree() -> tuple[list[list[bytes]], dict[merkle.NodeId, bytes]]:
+    frontiers: list[list[bytes]] = [[]]
+    nodes: dict[merkle.NodeId, bytes] = {}
+    for size, data in enumerate(RFC6962_LEAVES):
+        frontier, completed = merkle.frontier_append(frontiers[-1], size, merkle.leaf_hash(data))
+        frontiers.append(frontier)
+        nodes.update({(level, index): value for level, index, value in completed})
+    return frontiers, nodes
+
+
+def test_rfc6962_test_vectors() -> None:
+    """Roots of every prefix of the RFC 6962 test leaves, and the published proofs."""
+    assert merkle.leaf_hash(b"").hex() == RFC6962_ROOTS[0]
+    assert merkle.leaf_hash(b"\x00").hex() == _H["1"]
+    assert merkle.node_hash(merkle.leaf_hash(b""), merkle.leaf_hash(b"\x00")).hex() == _H["0-2"]
+    frontiers, nodes = _rfc6962_tree()
+    for size, expected in enumerate(RFC6962_ROOTS, start=1):
+        leaves = [merkle.leaf_hash(d) for d in RFC6962_LEAVES[:size]]
+        assert merkle.root_of_leaves(leaves).hex() == expected, size
+        assert merkle.frontier_root(frontiers[size]).hex() == expected, size
+    for index, size, names in RFC6962_INCLUSION:
+        proof = merkle.assemble(merkle.plan_inclusion(index, size), nodes)
+        assert [p.hex() for p in proof] == [_H[n] for n in names], (index, size)
+        leaf = merkle.leaf_hash(RFC6962_LEAVES[index])
+        root = bytes.fromhex(RFC6962_ROOTS[size - 1])
+        merkle.verify_inclusion(index, size, leaf, proof, root)
+    for old, new, names in RFC6962_CONSISTENCY:
+        proof = merkle.assemble(merkle.plan_consistency(old, new), nodes)
+        assert [p.hex() for p in proof] == [_H[n] for n in names], (old, new)
+        first, second = (bytes.fromhex(RFC6962_ROOTS[s - 1]) for s in (old, new))
+        merkle.verify_consistency(old, new, first, second, proof)
 
 
 def _flips(proof: list[bytes]) -> list[list[bytes]]:
