@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 
 import pytest
 from argon2 import PasswordHasher
@@ -54,12 +56,49 @@ def test_common_password_list_is_shipped_and_loaded() -> None:
     assert len(passwords.common_passwords()) > 1000
 
 
-def test_the_service_hashes_with_rfc_9106_parameters() -> None:
-    from argon2 import Type
+_ENCODED_ARGON2 = re.compile(
+    r"\$(?P<type>argon2(?:id|i|d))\$v=(?P<v>\d+)\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)"
+    r"\$(?P<salt>[A-Za-z0-9+/]+)\$(?P<tag>[A-Za-z0-9+/]+)"
+)
 
-    hasher = passwords.DEFAULT_HASHER
-    assert hasher.type is Type.ID
-    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 64 * 1024, 4)
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+async def test_stored_password_hash_meets_rfc_9106_and_binds_the_officer_key(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the service's own hasher (not the tests' cheap one), the hash stored for a
+    new account is argon2id v1.3 at RFC 9106 section 4's second recommended option or
+    stronger (t >= 3, m >= 64 MiB; 128-bit salt, 256-bit tag), read from the encoded hash;
+    the right password verifies (also by argon2's reference verifier), a wrong one does not;
+    and the officer's key is wrapped with at least the same cost as the password."""
+    from argon2.low_level import Type, verify_secret
+
+    from tipline.crypto.tables import OfficerKey
+
+    monkeypatch.setattr(passwords, "HASHER", passwords.DEFAULT_HASHER)
+    account = await make_account(Role.officer)
+    row = await Account.select(Account.password_hash).where(Account.id == account["id"]).first()
+    assert row is not None
+    stored = row["password_hash"]
+    parsed = _ENCODED_ARGON2.fullmatch(stored)
+    assert parsed is not None, stored
+    assert parsed["type"] == "argon2id" and parsed["v"] == "19"
+    cost = {name: int(parsed[name]) for name in ("m", "t", "p")}
+    assert cost["t"] >= 3 and cost["m"] >= 64 * 1024 and cost["p"] >= 1, cost
+    assert len(_b64(parsed["salt"])) >= 16 and len(_b64(parsed["tag"])) >= 32
+
+    assert verify_secret(stored.encode(), TEST_PASSWORD.encode(), Type.ID)
+    assert await passwords.verify_password(stored, TEST_PASSWORD)
+    assert not await passwords.verify_password(stored, TEST_PASSWORD + "x")
+    assert not await passwords.verify_password(stored, TEST_PASSWORD[:-1])
+
+    key = await OfficerKey.select().where(OfficerKey.account_id == account["id"]).first()
+    assert key is not None and key["kdf_name"] == "argon2id"
+    assert key["kdf_time_cost"] >= cost["t"] and key["kdf_memory_cost"] >= cost["m"]
+    assert key["kdf_parallelism"] >= 1
 
 
 async def test_hash_and_verify_with_argon2id() -> None:
@@ -201,7 +240,13 @@ async def test_login_rehashes_a_password_made_with_old_parameters(app: Litestar)
     await services.login(account["username"], TEST_PASSWORD, None, throttle_base_seconds=1)
     row = await Account.select(Account.password_hash).where(Account.id == account["id"]).first()
     assert row is not None
-    assert not passwords.needs_rehash(row["password_hash"])
+    parsed = _ENCODED_ARGON2.fullmatch(row["password_hash"])
+    assert parsed is not None and parsed["type"] == "argon2id"
+    upgraded = (int(parsed["m"]), int(parsed["t"]), int(parsed["p"]))
+    assert upgraded != (512, 1, 1)
+    # What the login upgrades to: the hasher configured now (the tests' one, tests/conftest.py).
+    current = passwords.HASHER
+    assert upgraded == (current.memory_cost, current.time_cost, current.parallelism)
     assert await passwords.verify_password(row["password_hash"], TEST_PASSWORD)
 
 

@@ -106,12 +106,38 @@ async def test_officer_key_unwraps_with_the_right_password_only(app: Litestar) -
     assert event["payload"] == f'{{"fingerprint":"{fingerprint}"}}'
 
 
-async def test_default_parameters_are_rfc_9106_and_stored(app: Litestar) -> None:
+async def test_default_parameters_are_at_least_rfc_9106_and_stored(app: Litestar) -> None:
+    """Without explicit parameters the key is wrapped with argon2id at RFC 9106 section 4's
+    second recommended option or stronger (t >= 3, m >= 64 MiB), with a 128-bit salt."""
     await services.create_officer_key(103, PASSWORD)
     row = await OfficerKey.select().where(OfficerKey.account_id == 103).first()
-    assert (row["kdf_time_cost"], row["kdf_memory_cost"], row["kdf_parallelism"]) == (3, 65536, 4)
-    assert len(primitives.b64decode(row["kdf_salt"])) == 16
+    assert row["kdf_name"] == "argon2id"
+    assert row["kdf_time_cost"] >= 3 and row["kdf_memory_cost"] >= 64 * 1024
+    assert row["kdf_parallelism"] >= 1
+    assert len(primitives.b64decode(row["kdf_salt"])) >= 16
     await services.unwrap_officer_key(103, PASSWORD)
+    with pytest.raises(WrongKeyPassword):
+        await services.unwrap_officer_key(103, PASSWORD + "!")
+
+
+@pytest.mark.parametrize(
+    "column", ["kdf_time_cost", "kdf_memory_cost", "kdf_parallelism", "kdf_salt"]
+)
+async def test_unwrapping_uses_the_parameters_stored_beside_the_key(
+    app: Litestar, column: str
+) -> None:
+    """The stored parameters are the ones unwrapping derives with: change any of them
+    and the right password no longer opens the key."""
+    await services.create_officer_key(104, PASSWORD, kdf=FAST)
+    await services.unwrap_officer_key(104, PASSWORD)
+    row = await OfficerKey.select().where(OfficerKey.account_id == 104).first()
+    if column == "kdf_salt":
+        changed: Any = primitives.b64encode(bytes(16))
+    else:
+        changed = row[column] * 2
+    await OfficerKey.update({column: changed}).where(OfficerKey.account_id == 104)
+    with pytest.raises(WrongKeyPassword):
+        await services.unwrap_officer_key(104, PASSWORD)
 
 
 async def test_a_wrapped_key_moved_to_another_account_does_not_open(app: Litestar) -> None:
