@@ -378,17 +378,9 @@ async def test_wrong_and_unknown_receipts_get_the_same_answer(
     ]
     assert [p.status_code for p in pages] == [403, 403]
     assert pages[0].content == pages[1].content
-
-    timings: dict[str, list[float]] = {"wrong": [], "never": []}
-    limits_for(client.app).wrong_receipts.limit = 10_000
-    for _ in range(15):
-        for label, attempt in (("wrong", wrong), ("never", receipts.new_receipt())):
-            start = time.perf_counter()
-            await client.post("/api/v1/tipster/session", json={"receipt": attempt})
-            timings[label].append(time.perf_counter() - start)
-    wrong_median = sorted(timings["wrong"])[7]
-    never_median = sorted(timings["never"])[7]
-    assert max(wrong_median, never_median) < 3 * min(wrong_median, never_median)
+    # That both do the same work (so take the same time) is checked in test_services
+    # (test_every_receipt_attempt_does_the_same_work_before_its_answer); the time itself
+    # is measured by bench/receipt_timing.py, not asserted.
 
 
 async def test_wrong_receipts_are_throttled(client: Client, settings: Settings) -> None:
