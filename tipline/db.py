@@ -33,6 +33,8 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
+from tipline import faults
+from tipline.errors import StorageFull
 from tipline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -697,8 +699,6 @@ def make_engine(settings: Settings) -> Engine[Any]:
     Every process that serves or changes the data comes through here, so this is where
     a test-only fault switch without ``TIPLINE_TESTING`` stops it (see ``faults``).
     """
-    from tipline.reliability import faults
-
     faults.check()
     if settings.is_sqlite:
         path = settings.sqlite_path
@@ -746,7 +746,7 @@ async def write_transaction(*, inline: bool = False) -> AsyncIterator[None]:
 
     On SQLite the transaction is ``IMMEDIATE`` (it takes the write lock at once, so a
     read that later writes cannot fail with "database is locked"). Nested calls join
-    the outer transaction. A full disk is :class:`~tipline.reliability.exceptions.StorageFull`
+    the outer transaction. A full disk is :class:`~tipline.errors.StorageFull`
     (a 503), after the rollback.
 
     ``inline=True`` is for short, hot write transactions (a tip's submission): on a
@@ -770,8 +770,6 @@ async def write_transaction(*, inline: bool = False) -> AsyncIterator[None]:
             yield
     except Exception as error:
         if is_disk_full(error):
-            from tipline.reliability.exceptions import StorageFull
-
             log.error("the disk is full: a write transaction was rolled back")
             raise StorageFull() from error
         raise
@@ -794,8 +792,6 @@ async def run_write_transaction(work: Callable[[], Awaitable[T]]) -> T:
                 result: T = await writer.run(work)
             except Exception as error:
                 if is_disk_full(error):
-                    from tipline.reliability.exceptions import StorageFull
-
                     log.error("the disk is full: a write transaction was rolled back")
                     raise StorageFull() from error
                 raise

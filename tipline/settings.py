@@ -187,7 +187,7 @@ _NOT_SETTINGS = frozenset(
         "TIPLINE_TEST_POSTGRES",
         "TIPLINE_TEST_REQUIRE_ALL",
         "TIPLINE_TEST_CHROMIUM",
-        # Test-only fault switches, refused without TIPLINE_TESTING (reliability/faults.py).
+        # Test-only fault switches, refused without TIPLINE_TESTING (tipline/faults.py).
         "TIPLINE_TESTING",
         "TIPLINE_FAULT_ACK_BEFORE_COMMIT",
     }

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tipline import custody_hooks, db
+from tipline import custody_hooks, db, faults
 from tipline.crypto import primitives
 from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.primitives import content_context, decrypt_content, encrypt_content
@@ -77,7 +77,6 @@ from tipline.intake.tables import (
 from tipline.ledger.checkpoints import receipt_for_event
 from tipline.ledger.services import TIPSTER, Actor, append_event, events_for
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
-from tipline.reliability import faults
 from tipline.settings import Settings
 
 # The calendar year of a ledger number is China's (UTC+8, no daylight saving).

@@ -55,10 +55,11 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from tipline import faults
     from tipline.commandline import CommandError
     from tipline.crypto.primitives import format_fingerprint
     from tipline.errors import DomainError
-    from tipline.reliability import backup, faults
+    from tipline.reliability import backup
 
     faults.check()
     key = _escrow_key(args.escrow_key)
