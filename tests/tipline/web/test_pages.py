@@ -78,10 +78,12 @@ async def test_static_files_are_ours_and_cacheable(client: AsyncTestClient[Lites
 
 
 async def test_static_files_cannot_escape_their_folder(client: AsyncTestClient[Litestar]) -> None:
+    # httpx resolves the literal "../" itself (GET /settings.py); the encoded ones reach
+    # the static router, which must not find anything outside its folder.
     for path in ("/static/../settings.py", "/static/%2e%2e/settings.py", "/static/..%2fapp.py"):
         response = await client.get(path)
-        assert response.status_code in (400, 404), path
-        assert "SettingsError" not in response.text
+        assert response.status_code == 404, path
+        assert "SettingsError" not in response.text and "import" not in response.text
 
 
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']\s*(?:https?:)?//""", re.IGNORECASE)
@@ -106,7 +108,7 @@ async def test_home_page_is_in_chinese_by_default_and_english_on_request(
     assert "扫黑除恶举报与村务监督平台" in home.text
 
     switch = await client.get("/lang/en", follow_redirects=False)
-    assert switch.status_code in (302, 303)
+    assert switch.status_code == 302
     assert switch.headers["location"] == "/"
     cookie = switch.headers["set-cookie"]
     assert "lang=en" in cookie and "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
@@ -136,7 +138,7 @@ async def test_the_language_switch_returns_only_to_a_page_of_ours(
     client: AsyncTestClient[Litestar], next_path: str, location: str
 ) -> None:
     response = await client.get("/lang/en", params={"next": next_path}, follow_redirects=False)
-    assert response.status_code in (302, 303)
+    assert response.status_code == 302
     assert response.headers["location"] == location
 
 
@@ -148,7 +150,7 @@ async def test_language_links_name_the_current_page(client: AsyncTestClient[Lite
 
 async def test_an_unknown_language_changes_nothing(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/lang/fr", follow_redirects=False)
-    assert response.status_code in (302, 303)
+    assert response.status_code == 302 and response.headers["location"] == "/"
     assert "set-cookie" not in response.headers or "lang=" not in response.headers["set-cookie"]
     client.cookies.set("lang", "fr")
     assert '<html lang="zh-CN">' in (await client.get("/")).text

@@ -190,7 +190,8 @@ async def test_board_photo_is_cleaned_and_sticker_links_to_public_page(
     assert "430102" not in village.text  # no identity numbers, masked or not
     assert (await anonymous.get("/public/villages/nope")).status_code == 404
     refused = await anonymous.get(page, follow_redirects=False)
-    assert refused.status_code in (302, 303, 401) and "村委会门口" not in refused.text
+    assert refused.status_code == 302 and "村委会门口" not in refused.text
+    assert refused.headers["location"] == f"/login?next={page}"
 
 
 async def test_disclosures_missing_and_inspection(
