@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -86,7 +86,6 @@ from tipline.cases.tables import CaseApproval, CaseFile
 from tipline.crypto import services as crypto
 from tipline.crypto.exceptions import SessionKeyUnavailable
 from tipline.crypto.primitives import content_context, decrypt_content
-from tipline.duedates import services as duedates
 from tipline.intake import exceptions as intake_errors
 from tipline.intake import services as intake
 from tipline.intake.schemas import CATEGORIES, TipFields
@@ -321,15 +320,31 @@ async def township_choices() -> list[Choice]:
     return [Choice(id=int(row["id"]), name=row["name"]) for row in rows]
 
 
+NextDeadlines = Callable[[Sequence[int], dt.date | None], Awaitable[Mapping[int, NextDeadlineOut]]]
+"""Each tip's earliest open due date, given the tips' ids and the day (None: today)."""
+
+_next_deadline_source: NextDeadlines | None = None
+
+
+def read_next_deadlines_from(source: NextDeadlines) -> None:
+    """Where the ledger list reads each tip's nearest due date.
+
+    ``tipline.duedates`` computes and stores due dates from this package's transition
+    hooks, so it sits above ``cases`` and registers its reader here (its ``install``,
+    called by ``create_app``) rather than ``cases`` importing it: docs/ARCHITECTURE.md,
+    no package-level import cycles. Registering again replaces the reader.
+    """
+    global _next_deadline_source
+    _next_deadline_source = source
+
+
 async def _next_deadlines(
     tip_ids: Sequence[int], today: dt.date | None = None
-) -> dict[int, NextDeadlineOut]:
-    """Each tip's earliest open due date, computed and stored by ``tipline.duedates``."""
-    found = await duedates.next_deadlines(tip_ids, today=today)
-    return {
-        tip_id: NextDeadlineOut(kind=item.kind, due_on=item.due_on, state=item.state)
-        for tip_id, item in found.items()
-    }
+) -> Mapping[int, NextDeadlineOut]:
+    """Each tip's earliest open due date, from the registered reader (none: no due dates)."""
+    if _next_deadline_source is None:
+        return {}
+    return await _next_deadline_source(tip_ids, today)
 
 
 def _matches(row: CaseRow, filters: CaseFilter) -> bool:

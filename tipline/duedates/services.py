@@ -36,7 +36,9 @@ from tipline import db
 from tipline.accounts.tables import Account
 from tipline.auth import CurrentUser, Role
 from tipline.cases import lifecycle
+from tipline.cases import services as cases
 from tipline.cases.lifecycle import FINAL, Action, Status, TransitionDone
+from tipline.cases.schemas import NextDeadlineOut
 from tipline.cases.tables import CaseFile
 from tipline.deadlines.services import LOCAL_TIMEZONE, WorkingCalendar, load_calendar
 from tipline.duedates.tables import CaseDeadline, DeadlineRule
@@ -538,8 +540,10 @@ async def on_tip_transition(done: TransitionDone) -> None:
 
 
 def install() -> None:
-    """Register the transition hook (called by ``create_app``; registering twice is harmless)."""
+    """Register the transition hook, and the ledger list's reader of each tip's nearest
+    due date (called by ``create_app``; registering twice is harmless)."""
     lifecycle.on_transition(on_tip_transition)
+    cases.read_next_deadlines_from(next_deadlines_for_cases)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -577,6 +581,17 @@ async def next_deadlines(
         )
         found[tip_id] = NextDeadline(row["kind"], due_on, state_of(percent, due_on, today))
     return found
+
+
+async def next_deadlines_for_cases(
+    tip_ids: Sequence[int], today: dt.date | None
+) -> dict[int, NextDeadlineOut]:
+    """:func:`next_deadlines` as the ledger list of ``tipline.cases`` shows them."""
+    found = await next_deadlines(tip_ids, today=today)
+    return {
+        tip_id: NextDeadlineOut(kind=item.kind, due_on=item.due_on, state=item.state)
+        for tip_id, item in found.items()
+    }
 
 
 async def deadlines_of(tip_id: int, *, today: dt.date | None = None) -> list[DeadlineOut]:
