@@ -25,8 +25,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import csrf_form
-from tests.tipline.intake.support import open_tip_box
-from tests.tipline.intake.test_attachments import (
+from tests.tipline.filecleaning.test_attachments import (
     bomb_png,
     jpeg_with_gps,
     pdf_names_js,
@@ -36,6 +35,7 @@ from tests.tipline.intake.test_attachments import (
     png_with_ztxt_bomb,
     tiny_jpeg,
 )
+from tests.tipline.intake.support import open_tip_box
 from tipline.intake.tables import Tip, TipAttachment, TipCounter
 from tipline.ledger.tables import CustodyEvent
 from tipline.settings import Settings
@@ -52,21 +52,21 @@ def truncated_png() -> bytes:
 
 # name, file name, bytes, expected status, expected error key (or keys, split by |)
 HOSTILE: list[tuple[str, str, Callable[[], bytes], int, str]] = [
-    ("png-bomb", "photo.png", bomb_png, 400, "intake.attachment.error.decompression_bomb"),
+    ("png-bomb", "photo.png", bomb_png, 400, "filecleaning.error.decompression_bomb"),
     # Refused as a bomb or, under the HTTP limits, as a PNG Pillow will not read.
     (
         "ztxt-bomb",
         "photo.png",
         png_with_ztxt_bomb,
         400,
-        "intake.attachment.error.compressed_bomb|intake.attachment.error.corrupt",
+        "filecleaning.error.compressed_bomb|filecleaning.error.corrupt",
     ),
     (
         "pdf-objstm-bomb",
         "a.pdf",
         lambda: pdf_object_stream_bomb(60),
         400,
-        "intake.attachment.error.compressed_bomb",
+        "filecleaning.error.compressed_bomb",
     ),
     (
         "oversized",
@@ -80,46 +80,46 @@ HOSTILE: list[tuple[str, str, Callable[[], bytes], int, str]] = [
         "photo.jpg",
         lambda: b"MZ\x90\x00\x03" + bytes(200),
         400,
-        "intake.attachment.error.unsupported_type",
+        "filecleaning.error.unsupported_type",
     ),
     (
         "html-as-pdf",
         "doc.pdf",
         lambda: b"<!DOCTYPE html><script>alert(1)</script>",
         400,
-        "intake.attachment.error.unsupported_type",
+        "filecleaning.error.unsupported_type",
     ),
     (
         "traversal-name-exe",
         "../../../../tmp/evil.jpg",
         lambda: b"\x7fELF\x02\x01\x01" + bytes(60),
         400,
-        "intake.attachment.error.unsupported_type",
+        "filecleaning.error.unsupported_type",
     ),
     (
         "control-name-svg",
         "a\x00b\r\n\x1b[31m.png",
         lambda: b"<svg xmlns='http://www.w3.org/2000/svg'><script>x</script></svg>",
         400,
-        "intake.attachment.error.unsupported_type",
+        "filecleaning.error.unsupported_type",
     ),
     (
         "truncated-jpeg",
         "photo.jpg",
         lambda: jpeg_with_gps()[:300],
         400,
-        "intake.attachment.error.corrupt",
+        "filecleaning.error.corrupt",
     ),
-    ("truncated-png", "photo.png", truncated_png, 400, "intake.attachment.error.corrupt"),
+    ("truncated-png", "photo.png", truncated_png, 400, "filecleaning.error.corrupt"),
     (
         "pdf-openaction-js",
         "report.pdf",
         pdf_open_action_js,
         400,
-        "intake.attachment.error.active_content",
+        "filecleaning.error.active_content",
     ),
-    ("pdf-names-js", "r.pdf", pdf_names_js, 400, "intake.attachment.error.active_content"),
-    ("pdf-page-aa", "r.pdf", pdf_page_aa, 400, "intake.attachment.error.active_content"),
+    ("pdf-names-js", "r.pdf", pdf_names_js, 400, "filecleaning.error.active_content"),
+    ("pdf-page-aa", "r.pdf", pdf_page_aa, 400, "filecleaning.error.active_content"),
 ]
 
 

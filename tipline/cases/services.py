@@ -96,7 +96,7 @@ from tipline.orgunits.tables import TOWNSHIP_KINDS, OrgUnit
 LEDGER_NO = re.compile(r"^\d{4}-\d{6}$")
 UID = re.compile(r"^[0-9a-f]{1,32}$")
 
-# The allow-list of attachment types (tipline.intake.attachments) and their file endings.
+# The allow-list of attachment types (tipline.filecleaning) and their file endings.
 EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",

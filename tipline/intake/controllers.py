@@ -26,8 +26,8 @@ from litestar.status_codes import (
 
 from tipline.auth import PUBLIC
 from tipline.errors import DomainError
+from tipline.filecleaning.schemas import REMOVED_KEYS
 from tipline.intake import receipts, services
-from tipline.intake.attachments.schemas import REMOVED_KEYS
 from tipline.intake.exceptions import (
     TooManySubmissions,
     TooManyTries,

@@ -38,8 +38,8 @@ from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.primitives import content_context, decrypt_content, encrypt_content
 from tipline.crypto.schemas import Recipient
 from tipline.crypto.services import active_recipients, seal_to_recipients, tip_box_open
+from tipline.filecleaning import AttachmentLimits, CleanedAttachment, clean_attachment
 from tipline.intake import receipts
-from tipline.intake.attachments import AttachmentLimits, CleanedAttachment, clean_attachment
 from tipline.intake.exceptions import (
     InvalidTip,
     NotARecipient,

@@ -24,7 +24,7 @@ from tipline import db
 from tipline.auth import CurrentUser
 from tipline.deadlines.services import today_local
 from tipline.errors import Invalid, NotFound
-from tipline.intake.attachments import AttachmentLimits, UnsupportedType, clean_attachment
+from tipline.filecleaning import AttachmentLimits, UnsupportedType, clean_attachment
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.settings import Settings

@@ -101,7 +101,7 @@ def test_package_keys_carry_the_package_name() -> None:
 
     wrong = []
     for path in _files("**/locales/zh-CN.json"):
-        # A sub-package (intake/attachments) carries its domain package's name.
+        # A sub-package's catalogue carries its domain package's name.
         root = next(root for root in PACKAGE_ROOTS if path.is_relative_to(root))
         folders = path.relative_to(root).parts[:-2]
         package = folders[0] if folders else root.name

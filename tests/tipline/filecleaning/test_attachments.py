@@ -25,7 +25,7 @@ import pytest
 from PIL import Image, ImageCms, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
-from tipline.intake.attachments import (
+from tipline.filecleaning import (
     REMOVED_KEYS,
     ActiveContent,
     AttachmentLimits,
@@ -465,7 +465,7 @@ def test_anything_outside_the_allow_list_is_refused(data: bytes, name: str) -> N
         clean(data, name)
 
     assert refused.value.status_code == 400
-    assert refused.value.key == "intake.attachment.error.unsupported_type"
+    assert refused.value.key == "filecleaning.error.unsupported_type"
 
 
 def test_a_png_claiming_30000_by_30000_pixels_is_a_decompression_bomb() -> None:
@@ -530,7 +530,7 @@ def test_a_truncated_jpeg_is_corrupt() -> None:
     with pytest.raises(CorruptFile) as refused:
         clean(whole[: len(whole) // 2], "cut.jpg")
 
-    assert refused.value.key == "intake.attachment.error.corrupt"
+    assert refused.value.key == "filecleaning.error.corrupt"
 
 
 def test_a_png_with_a_broken_checksum_is_corrupt() -> None:
@@ -611,7 +611,7 @@ def test_pdfs_with_active_content_are_refused(make: Callable[[], bytes]) -> None
         clean(make(), "doc.pdf")
 
     assert refused.value.status_code == 400
-    assert refused.value.key == "intake.attachment.error.active_content"
+    assert refused.value.key == "filecleaning.error.active_content"
 
 
 def test_an_opening_jump_to_a_page_is_fine() -> None:
@@ -667,7 +667,7 @@ def test_an_object_stream_inflating_to_200_mb_is_refused_quickly() -> None:
         clean(bomb, "bomb.pdf")
 
     assert time.perf_counter() - started < 2
-    assert refused.value.key == "intake.attachment.error.compressed_bomb"
+    assert refused.value.key == "filecleaning.error.compressed_bomb"
 
 
 def test_object_streams_of_ordinary_size_are_read() -> None:
@@ -756,7 +756,7 @@ def test_mp4_video_is_cleaned_and_the_tipster_is_warned_about_what_may_remain() 
 
     assert (result.media_type, result.extension) == ("video/mp4", "mp4")
     assert "location" in result.removed
-    assert result.warnings == ["intake.attachment.warning.video_metadata_may_remain"]
+    assert result.warnings == ["filecleaning.warning.video_metadata_may_remain"]
     assert b"+30.2500" not in result.data
 
 
@@ -764,8 +764,8 @@ def test_a_video_with_a_data_track_warns_that_it_may_hold_gps() -> None:
     result = clean(iso_media(b"mp42", (b"vide", b"meta")))
 
     assert result.warnings == [
-        "intake.attachment.warning.video_metadata_may_remain",
-        "intake.attachment.warning.data_track",
+        "filecleaning.warning.video_metadata_may_remain",
+        "filecleaning.warning.data_track",
     ]
 
 
@@ -854,8 +854,8 @@ def test_no_file_is_written_while_cleaning(fresh_tempdir: Path) -> None:
 def test_every_removed_name_and_warning_reads_in_both_languages() -> None:
     keys = {
         *REMOVED_KEYS.values(),
-        "intake.attachment.warning.video_metadata_may_remain",
-        "intake.attachment.warning.data_track",
+        "filecleaning.warning.video_metadata_may_remain",
+        "filecleaning.warning.data_track",
     }
     for locale, catalogue in catalogues().items():
         assert keys <= catalogue.keys(), locale

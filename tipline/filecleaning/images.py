@@ -13,9 +13,9 @@ import zlib
 
 from PIL import Image, ImageOps
 
-from tipline.intake.attachments.exceptions import CorruptFile, DecompressionBomb, TooComplex
-from tipline.intake.attachments.schemas import AttachmentLimits
-from tipline.intake.attachments.sniff import Kind
+from tipline.filecleaning.exceptions import CorruptFile, DecompressionBomb, TooComplex
+from tipline.filecleaning.schemas import AttachmentLimits
+from tipline.filecleaning.sniff import Kind
 
 GPS_IFD = 0x8825
 JPEG_QUALITY = 90

@@ -24,12 +24,12 @@ import mutagen.id3
 import mutagen.mp3
 import mutagen.mp4
 
-from tipline.intake.attachments.exceptions import CorruptFile, TooComplex
-from tipline.intake.attachments.schemas import AttachmentLimits
-from tipline.intake.attachments.sniff import Kind
+from tipline.filecleaning.exceptions import CorruptFile, TooComplex
+from tipline.filecleaning.schemas import AttachmentLimits
+from tipline.filecleaning.sniff import Kind
 
-WARNING_VIDEO = "intake.attachment.warning.video_metadata_may_remain"
-WARNING_DATA_TRACK = "intake.attachment.warning.data_track"
+WARNING_VIDEO = "filecleaning.warning.video_metadata_may_remain"
+WARNING_DATA_TRACK = "filecleaning.warning.data_track"
 
 # Boxes holding nothing but metadata, blanked wherever they occur.
 METADATA_BOXES = frozenset({b"udta", b"meta", b"XMP_", b"\xa9xyz", b"loci"})

@@ -50,19 +50,19 @@ class CleanedAttachment(msgspec.Struct, frozen=True, kw_only=True):
 
 # Message key of each short name that may appear in CleanedAttachment.removed.
 REMOVED_KEYS: dict[str, str] = {
-    "EXIF": "intake.attachment.removed.exif",
-    "GPS": "intake.attachment.removed.gps",
-    "XMP": "intake.attachment.removed.xmp",
-    "IPTC": "intake.attachment.removed.iptc",
-    "ICC": "intake.attachment.removed.icc",
-    "comment": "intake.attachment.removed.comment",
-    "text": "intake.attachment.removed.text",
-    "document info": "intake.attachment.removed.document_info",
-    "ID3": "intake.attachment.removed.id3",
-    "APE": "intake.attachment.removed.ape",
-    "tags": "intake.attachment.removed.tags",
-    "location": "intake.attachment.removed.location",
-    "timestamps": "intake.attachment.removed.timestamps",
+    "EXIF": "filecleaning.removed.exif",
+    "GPS": "filecleaning.removed.gps",
+    "XMP": "filecleaning.removed.xmp",
+    "IPTC": "filecleaning.removed.iptc",
+    "ICC": "filecleaning.removed.icc",
+    "comment": "filecleaning.removed.comment",
+    "text": "filecleaning.removed.text",
+    "document info": "filecleaning.removed.document_info",
+    "ID3": "filecleaning.removed.id3",
+    "APE": "filecleaning.removed.ape",
+    "tags": "filecleaning.removed.tags",
+    "location": "filecleaning.removed.location",
+    "timestamps": "filecleaning.removed.timestamps",
 }
 
 

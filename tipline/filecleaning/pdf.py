@@ -16,14 +16,14 @@ import io
 import pikepdf
 from pikepdf.settings import set_qpdf_limits
 
-from tipline.intake.attachments.exceptions import (
+from tipline.filecleaning.exceptions import (
     ActiveContent,
     CompressedBomb,
     CorruptFile,
     EncryptedFile,
     TooComplex,
 )
-from tipline.intake.attachments.schemas import AttachmentLimits
+from tipline.filecleaning.schemas import AttachmentLimits
 
 # Dictionary keys whose mere presence marks active or embedded content.
 ACTIVE_KEYS = frozenset(

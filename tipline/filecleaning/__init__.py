@@ -1,4 +1,9 @@
-"""Attachments from tipsters: checked by content, cleaned of what could identify the sender.
+"""Untrusted files: checked by content, cleaned of what could identify the sender.
+
+Shared by the tip box (``tipline.intake``: a tipster's attachments) and the village
+notice boards (``villageaffairs.noticeboards``: their photos), so it lives below both
+and imports nothing but the settings and the error classes (docs/ARCHITECTURE.md;
+principle 8: untrusted input is handled where nothing can be stolen).
 
 A photo's EXIF can carry the GPS position of the tipster's home, a PDF's document
 information the name of the computer's owner, an MP4 the place it was filmed. Every
@@ -12,7 +17,7 @@ file, so a refused upload leaves nothing behind and plaintext never reaches the 
 
 from __future__ import annotations
 
-from tipline.intake.attachments.exceptions import (
+from tipline.filecleaning.exceptions import (
     ActiveContent,
     AttachmentRejected,
     CompressedBomb,
@@ -24,16 +29,16 @@ from tipline.intake.attachments.exceptions import (
     TooLarge,
     UnsupportedType,
 )
-from tipline.intake.attachments.images import clean_image
-from tipline.intake.attachments.media import clean_media
-from tipline.intake.attachments.pdf import clean_pdf
-from tipline.intake.attachments.schemas import (
+from tipline.filecleaning.images import clean_image
+from tipline.filecleaning.media import clean_media
+from tipline.filecleaning.pdf import clean_pdf
+from tipline.filecleaning.schemas import (
     REMOVED_KEYS,
     AttachmentLimits,
     CleanedAttachment,
     limit_mb,
 )
-from tipline.intake.attachments.sniff import Kind, sniff
+from tipline.filecleaning.sniff import Kind, sniff
 
 __all__ = [
     "REMOVED_KEYS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import struct
 
-from tipline.intake.attachments.exceptions import UnsupportedType
+from tipline.filecleaning.exceptions import UnsupportedType
 
 
 class Kind(enum.Enum):
