@@ -1,5 +1,9 @@
-"""A village's page (committee, people, vacancies, its processes) with the township
-staff's forms, and the JSON mirror under ``/api/v1/villageaffairs``."""
+"""The township staff's forms of a village's page (committee, people, posts, vacancies),
+and the JSON mirror under ``/api/v1/villageaffairs``.
+
+The page itself, which also lists the village's by-elections, reviews and appraisals
+(packages above this one), is shown by :mod:`villageaffairs.overview.controllers`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import current_user
 from tipline.orgunits.services import require_visible
-from villageaffairs.appraisals import services as appraisals
 from villageaffairs.committees import services
 from villageaffairs.committees.schemas import (
     CommitteeIn,
@@ -23,12 +26,10 @@ from villageaffairs.committees.schemas import (
     VacancyOut,
     WaiveIn,
 )
-from villageaffairs.committees.tables import EndReason, MemberPost, VacancyStatus
-from villageaffairs.elections import services as elections
+from villageaffairs.committees.tables import EndReason, MemberPost
 from villageaffairs.people import services as people
 from villageaffairs.people.schemas import PersonIn, PersonOut, PostIn, PostOut, RelationIn
-from villageaffairs.people.tables import PostKind, RelationKind
-from villageaffairs.reviews import services as reviews
+from villageaffairs.people.tables import PostKind
 from villageaffairs.web import (
     API_HANDLERS,
     PAGE_HANDLERS,
@@ -57,30 +58,6 @@ class VillagePageController(Controller):
     guards = [VILLAGE_STAFF]
     include_in_schema = False
     exception_handlers = PAGE_HANDLERS
-
-    @get("/villages/{village_id:int}", name="committees-village")
-    async def village(self, request: AnyRequest, village_id: Id) -> Template:
-        user = current_user(request)
-        unit = await require_visible(user, village_id)
-        view = await services.committee_view(user, village_id)
-        return Template(
-            "villageaffairs/committees/village.html",
-            context={
-                "unit": unit,
-                "view": view,
-                "people": await people.people_of_village(village_id),
-                "posts": await people.current_posts(village_id),
-                "by_elections": await elections.list_by_elections(user, village_id=village_id),
-                "reviews": await reviews.list_reviews(user, village_id=village_id),
-                "rounds": await appraisals.list_rounds(user, village_id=village_id),
-                "member_posts": [p.value for p in MemberPost],
-                "post_kinds": [p.value for p in PostKind],
-                "relation_kinds": [k.value for k in RelationKind],
-                "end_reasons": [r.value for r in services.MANUAL_END_REASONS],
-                "slots": range(1, MAX_MEMBERS + 1),
-                "open_vacancies": [v for v in view.vacancies if v.status is VacancyStatus.open],
-            },
-        )
 
     @post("/villages/{village_id:int}/people", name="committees-village-person")
     async def add_person(self, request: AnyRequest, village_id: Id) -> Redirect:

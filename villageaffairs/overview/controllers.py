@@ -1,21 +1,67 @@
-"""The village-affairs hub (``/villageaffairs/registers``), the county overview per
-process, the committee and vacancy registers in Excel, and their JSON mirror."""
+"""The village-affairs hub (``/villageaffairs/registers``), a village's page, the county
+overview per process, the committee and vacancy registers in Excel, and their JSON mirror.
+
+A village's page shows its committee and people with their forms (posted to
+:mod:`villageaffairs.committees.controllers`) beside its by-elections, reviews and
+appraisals: those packages build on ``committees``, so the page that gathers them all
+lives here, above them (docs/ARCHITECTURE.md, no package-level import cycles).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import Parameter, PathParameter
 from litestar.response import Template
 
 from tipline.auth import current_user
+from tipline.orgunits.services import require_visible
 from tipline.web.i18n import translate
 from tipline.web.templating import request_locale
+from villageaffairs.appraisals import services as appraisals
 from villageaffairs.committees import services as committees
+from villageaffairs.committees.controllers import MAX_MEMBERS
+from villageaffairs.committees.tables import MemberPost, VacancyStatus
+from villageaffairs.elections import services as elections
 from villageaffairs.overview import services
 from villageaffairs.people import services as people
-from villageaffairs.web import VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
+from villageaffairs.people.tables import PostKind, RelationKind
+from villageaffairs.reviews import services as reviews
+from villageaffairs.web import PAGE_HANDLERS, VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
+
+
+class VillagePageController(Controller):
+    path = "/villageaffairs"
+    guards = [VILLAGE_STAFF]
+    include_in_schema = False
+    exception_handlers = PAGE_HANDLERS
+
+    @get("/villages/{village_id:int}", name="overview-village")
+    async def village(
+        self, request: AnyRequest, village_id: Annotated[int, PathParameter(ge=1)]
+    ) -> Template:
+        user = current_user(request)
+        unit = await require_visible(user, village_id)
+        view = await committees.committee_view(user, village_id)
+        return Template(
+            "villageaffairs/overview/village.html",
+            context={
+                "unit": unit,
+                "view": view,
+                "people": await people.people_of_village(village_id),
+                "posts": await people.current_posts(village_id),
+                "by_elections": await elections.list_by_elections(user, village_id=village_id),
+                "reviews": await reviews.list_reviews(user, village_id=village_id),
+                "rounds": await appraisals.list_rounds(user, village_id=village_id),
+                "member_posts": [p.value for p in MemberPost],
+                "post_kinds": [p.value for p in PostKind],
+                "relation_kinds": [k.value for k in RelationKind],
+                "end_reasons": [r.value for r in committees.MANUAL_END_REASONS],
+                "slots": range(1, MAX_MEMBERS + 1),
+                "open_vacancies": [v for v in view.vacancies if v.status is VacancyStatus.open],
+            },
+        )
 
 
 class OverviewPageController(Controller):
@@ -179,4 +225,4 @@ class OverviewApiController(Controller):
         return await services.overview(current_user(request))
 
 
-route_handlers = [OverviewPageController, OverviewApiController]
+route_handlers = [OverviewPageController, VillagePageController, OverviewApiController]
