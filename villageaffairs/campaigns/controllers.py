@@ -20,8 +20,8 @@ from tipline.orgunits.services import list_visible_units
 from tipline.orgunits.tables import VILLAGE_KINDS
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
+from villageaffairs.access import require_village
 from villageaffairs.campaigns import charts, services
-from villageaffairs.campaigns.access import require_village
 from villageaffairs.campaigns.schemas import CampaignOut, Dashboard, DrillDown
 from villageaffairs.campaigns.services import TaskSpec
 from villageaffairs.campaigns.tables import TaskKind

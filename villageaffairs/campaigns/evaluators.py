@@ -4,8 +4,8 @@ One function per :class:`TaskKind`: given the task's approval levels and the vil
 it returns each village's :class:`Progress` (a village missing from the answer has
 nothing recorded). Nothing here is typed in by hand; the records decide.
 
-The domain packages are imported inside the functions: they call back into
-``campaigns.services.refresh_for`` when their records change.
+The domain packages are below ``campaigns``: they run its hooks when their records
+change (:func:`villageaffairs.campaigns.services._install_hooks`) and never import it.
 """
 
 from __future__ import annotations

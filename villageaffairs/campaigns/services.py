@@ -2,10 +2,11 @@
 
 A task applies to a set of villages (all, or a list) and is due on a date. Each
 village's status comes from the domain records (:mod:`villageaffairs.campaigns.evaluators`),
-is cached in :class:`TaskInstance` by :func:`refresh_task` / :func:`refresh_for` (called
-by the domain services inside their own write transactions) and by the scheduler's
-sweep, and is never set by hand. Completeness is the share of expected villages done,
-timeliness the share done by the due date (DHIS2's reporting rate and reporting rate
+is cached in :class:`TaskInstance` by :func:`refresh_task` / :func:`refresh_for` (run by
+the domain services' hooks inside their own write transactions, see
+:func:`_install_hooks`) and by the scheduler's sweep, and is never set by hand.
+Completeness is the share of expected villages done, timeliness the share done by the
+due date (DHIS2's reporting rate and reporting rate
 on time). Reminders go to township staff at D-7, D-1 and D+1, and the county is told
 at D+3, each once per task and township (DESIGN.md principle 5: the sweep is idempotent).
 """
@@ -724,10 +725,37 @@ async def _by_election_step(report: Any, step: str) -> None:
     await refresh_for(TaskKind.by_election, report.village_id)
 
 
-def _install_report_hooks() -> None:
+async def _supervisory_committee_step(report: Any, step: str) -> None:
+    """Every approval-chain step of a supervisory committee's report may change the
+    village's task status."""
+    await refresh_for(TaskKind.supervisory_committee, report.village_id)
+
+
+async def _notice_board_changed(village_id: int) -> None:
+    await refresh_for(TaskKind.notice_board, village_id)
+
+
+async def _supervisory_committee_changed(village_id: int) -> None:
+    await refresh_for(TaskKind.supervisory_committee, village_id)
+
+
+async def _village_rules_changed(village_id: int) -> None:
+    await refresh_for(TaskKind.village_rules, village_id)
+
+
+def _install_hooks() -> None:
+    """The domain packages run these hooks inside the write transaction that changed a
+    record; they do not import ``campaigns``, which derives its statuses from them."""
+    from villageaffairs.noticeboards import services as noticeboards
     from villageaffairs.reports import services as reports
+    from villageaffairs.supervision import services as supervision
+    from villageaffairs.villagerules import services as villagerules
 
     reports.on_step("by_election", _by_election_step)
+    reports.on_step(supervision.REPORT_KIND, _supervisory_committee_step)
+    noticeboards.CHANGED.register(_notice_board_changed)
+    supervision.CHANGED.register(_supervisory_committee_changed)
+    villagerules.CHANGED.register(_village_rules_changed)
 
 
-_install_report_hooks()
+_install_hooks()

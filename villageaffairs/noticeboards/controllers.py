@@ -18,7 +18,7 @@ from tipline.errors import Invalid
 from tipline.settings import Settings
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
-from villageaffairs.campaigns.access import require_village
+from villageaffairs.access import require_village
 from villageaffairs.noticeboards import services, sticker
 from villageaffairs.noticeboards.services import (
     CHECKLIST,

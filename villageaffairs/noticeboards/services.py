@@ -28,9 +28,8 @@ from tipline.filecleaning import AttachmentLimits, UnsupportedType, clean_attach
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.settings import Settings
-from villageaffairs.campaigns import services as campaigns
-from villageaffairs.campaigns.access import require_township_writer, require_village
-from villageaffairs.campaigns.tables import TaskKind
+from villageaffairs.access import require_township_writer, require_village
+from villageaffairs.hooks import VillageHooks
 from villageaffairs.noticeboards.tables import (
     Cadence,
     Category,
@@ -41,6 +40,8 @@ from villageaffairs.noticeboards.tables import (
     Photo,
 )
 
+CHANGED = VillageHooks("notice board")
+"""Run when a village's board or inspection changes (``campaigns`` re-derives its task)."""
 DISCLOSURE_GRACE_DAYS = 10
 """A period's disclosure is due this many days after the period ends."""
 PHOTO_TYPES = ("image/jpeg", "image/png")
@@ -230,7 +231,7 @@ async def save_board(
             village_id,
             {"standardised": standardised, "photo": photo_id is not None},
         )
-        await campaigns.refresh_for(TaskKind.notice_board, village_id)
+        await CHANGED.changed(village_id)
     board = await board_of(village_id)
     assert board is not None
     return board
@@ -441,7 +442,7 @@ async def inspect(
             village_id,
             {"passed": passed, "failed_items": [k for k, v in items.items() if not v]},
         )
-        await campaigns.refresh_for(TaskKind.notice_board, village_id)
+        await CHANGED.changed(village_id)
     return await get_inspection(user, rows[0]["id"])
 
 
@@ -478,7 +479,7 @@ async def reinspect(
             current.village_id,
             {"fixed": fixed},
         )
-        await campaigns.refresh_for(TaskKind.notice_board, current.village_id)
+        await CHANGED.changed(current.village_id)
     return await get_inspection(user, inspection_id)
 
 

@@ -19,10 +19,9 @@ from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.orgunits.tables import OrgUnit
-from villageaffairs.campaigns import services as campaigns
-from villageaffairs.campaigns.access import require_township_writer, require_village
-from villageaffairs.campaigns.tables import TaskKind
+from villageaffairs.access import require_township_writer, require_village
 from villageaffairs.committees import services as committees
+from villageaffairs.hooks import VillageHooks
 from villageaffairs.legal import raise_if
 from villageaffairs.people import services as people
 from villageaffairs.people.tables import Person
@@ -49,6 +48,9 @@ from villageaffairs.supervision.tables import (
     WorkReport,
 )
 
+CHANGED = VillageHooks("supervisory committee")
+"""Run when a village's supervisory committee is recorded (``campaigns`` re-derives its
+task; the approval chain's steps reach it through :func:`reports.on_step`)."""
 REPORT_KIND = "supervisory_committee"
 MAX_REASON = 2000
 MAX_SUMMARY = 4000
@@ -315,13 +317,8 @@ async def record_committee(
                 "replaces": current.id if current and replace_id is None else None,
             },
         )
-        await campaigns.refresh_for(TaskKind.supervisory_committee, village_id)
+        await CHANGED.changed(village_id)
     return await get_committee(committee_id)
-
-
-async def _on_report_step(report: ReportOut, step: str) -> None:
-    """Every approval-chain step may change the village's campaign task status."""
-    await campaigns.refresh_for(TaskKind.supervisory_committee, report.village_id)
 
 
 async def _submit_check(committee_id: int) -> None:
@@ -334,7 +331,6 @@ async def _submit_check(committee_id: int) -> None:
         raise NotActive()
 
 
-reports.on_step(REPORT_KIND, _on_report_step)
 reports.register_submit_check(REPORT_KIND, _submit_check)
 reports.register_subject_url(
     REPORT_KIND, lambda cid: f"/villageaffairs/supervision/committees/{cid}"

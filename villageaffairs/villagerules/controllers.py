@@ -14,7 +14,7 @@ from tipline.auth import Role, current_user, requires
 from tipline.errors import Invalid
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
-from villageaffairs.campaigns.access import require_village
+from villageaffairs.access import require_village
 from villageaffairs.legal import RulesViolated
 from villageaffairs.villagerules import services
 from villageaffairs.villagerules.services import AdoptionIn, DraftIn, ReviewIn, RulesOut

@@ -22,13 +22,12 @@ from tipline.auth import CurrentUser, Role
 from tipline.deadlines.services import today_local
 from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
-from villageaffairs.campaigns import services as campaigns
-from villageaffairs.campaigns.access import (
+from villageaffairs.access import (
     require_county,
     require_township_writer,
     require_village,
 )
-from villageaffairs.campaigns.tables import TaskKind
+from villageaffairs.hooks import VillageHooks
 from villageaffairs.legal import raise_if
 from villageaffairs.villagerules import rules
 from villageaffairs.villagerules.rules import DEFAULT_ADOPTION, AdoptionRules
@@ -41,6 +40,8 @@ from villageaffairs.villagerules.tables import (
     RulesVersion,
 )
 
+CHANGED = VillageHooks("village rules")
+"""Run when a village's rules change status (``campaigns`` re-derives its task)."""
 MAX_TEXT = 100_000
 MAX_TITLE = 200
 MAX_COMMENT = 4000
@@ -219,7 +220,7 @@ async def _move(
         if not changed:
             raise WrongStep(step=step, status=current.status.value)
         await _event(user, step, current.id, {"village_id": current.village_id, **(payload or {})})
-        await campaigns.refresh_for(TaskKind.village_rules, current.village_id)
+        await CHANGED.changed(current.village_id)
     return await get_rules(current.id)
 
 
@@ -259,7 +260,7 @@ async def create_draft(user: CurrentUser, village_id: int, data: DraftIn) -> Rul
         ).returning(RulesVersion.id)
         rules_id = int(rows[0]["id"])
         await _event(user, "drafted", rules_id, {"village_id": village_id, "version": version})
-        await campaigns.refresh_for(TaskKind.village_rules, village_id)
+        await CHANGED.changed(village_id)
     return await get_rules(rules_id)
 
 

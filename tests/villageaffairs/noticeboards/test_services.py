@@ -13,8 +13,8 @@ from tests.villageaffairs.support import make_county, user
 from tipline.auth import Role
 from tipline.ledger.services import SYSTEM
 from tipline.settings import Settings
+from villageaffairs.access import TownshipOnly
 from villageaffairs.campaigns import services as campaigns
-from villageaffairs.campaigns.access import TownshipOnly
 from villageaffairs.campaigns.services import TaskSpec
 from villageaffairs.campaigns.tables import TaskKind
 from villageaffairs.noticeboards import services

@@ -14,8 +14,8 @@ from tipline.auth import Role
 from tipline.ledger.services import SYSTEM
 from tipline.ledger.tables import CustodyEvent
 from tipline.orgunits.exceptions import OutsideYourUnit
+from villageaffairs.access import CountyOnly, TownshipOnly
 from villageaffairs.campaigns import services as campaigns
-from villageaffairs.campaigns.access import CountyOnly, TownshipOnly
 from villageaffairs.campaigns.services import TaskSpec
 from villageaffairs.campaigns.tables import TaskKind
 from villageaffairs.legal import RulesViolated

@@ -3,6 +3,10 @@
 Township staff enter and review records of their own township's villages only; the
 county reviews and accepts. The rule itself lives in ``tipline.orgunits``
 (:func:`require_visible`); this adds "it must be a village" and the writer roles.
+
+Below ``campaigns``, ``noticeboards``, ``supervision`` and ``villagerules``, which all use
+it (it was ``villageaffairs.campaigns.access``). Its refusals keep their message keys,
+which are API error codes, in the catalogue of ``campaigns``.
 """
 
 from __future__ import annotations
