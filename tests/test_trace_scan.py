@@ -17,7 +17,7 @@ from tipline.settings import Settings
 
 def test_the_scan_finds_every_form_of_a_marker_in_the_service_files(tmp_path: Path) -> None:
     receipt = "123456789012345678901234"
-    trace_scan.TRACES.receipts.add(receipt)
+    trace_scan.TRACES.receipts[receipt] = None
     try:
         data = tmp_path / "case" / "data"
         (data / "attachments").mkdir(parents=True)
@@ -34,8 +34,13 @@ def test_the_scan_finds_every_form_of_a_marker_in_the_service_files(tmp_path: Pa
         assert any("MARKER-" in hit and "a.bin" in hit for hit in hits), hits
         assert any("client/UA" in hit and "server.log" in hit for hit in hits), hits
         assert not any("upload.txt" in hit for hit in hits)
+        since_receipt = trace_scan.needles((0, len(trace_scan.TRACES.receipts)))
+        again = trace_scan.find_traces(
+            [("db", (data / "tipline.sqlite").read_bytes())], since_receipt
+        )
+        assert not again, "a snapshot after the receipt's test looks only for later needles"
     finally:
-        trace_scan.TRACES.receipts.discard(receipt)
+        trace_scan.TRACES.receipts.pop(receipt, None)
         # These files are this test's inputs, not the service's: out of the final scan.
         for path in trace_scan.service_files(tmp_path):
             path.unlink()

@@ -45,6 +45,7 @@ from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
 from tipline.web.errors import EXCEPTION_HANDLERS
 from tipline.web.openapi import (
+    complete_openapi_lazily,
     declare_request_body,
     document_refusals,
     integer_overflow_handler,
@@ -69,7 +70,21 @@ def provide_locale(request: Request[Any, Any, Any]) -> str:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    """The service for ``settings`` (by default the ``TIPLINE_*`` environment)."""
     settings = settings or Settings.from_env()
+    app = build_app(settings)
+    bind(app, settings)
+    return app
+
+
+def bind(app: Litestar, settings: Settings) -> None:
+    """Point ``app`` at ``settings``: their database, their scheduler jobs, their e-mail.
+
+    Everything an app reads from its settings while it runs is set here, so one app
+    built by :func:`build_app` can serve another data dir and database of the same
+    installation (the test suite builds one app per process and binds it per test).
+    What :func:`build_app` fixes for good is the CSRF secret and cookie flags.
+    """
     db.bind(db.make_engine(settings))
     stretching.configure(settings.password_hash_concurrency)
     register_job(
@@ -91,6 +106,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {"minutes": 1},
         )
     )
+    # What a running app keeps in memory (the tip box's rate limits) belongs to the
+    # data it served: it starts afresh with the new binding.
+    for key in list(app.state.keys()):
+        del app.state[key]
+    app.state.settings = settings
+
+
+def build_app(settings: Settings) -> Litestar:
+    """The routes, middleware and configuration; :func:`bind` connects them to a database."""
 
     @contextlib.asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -102,10 +126,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def scheduler(app: Litestar) -> AsyncIterator[None]:
-        if not settings.scheduler:
+        bound: Settings = app.state.settings
+        if not bound.scheduler:
             yield
             return
-        async with run_scheduler(settings):
+        async with run_scheduler(bound):
             yield
 
     app = Litestar(
@@ -173,6 +198,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=refuse_impossible_ids,
         debug=False,
     )
+    complete_openapi_lazily(app, _complete_openapi)
+    return app
+
+
+def _complete_openapi(app: Litestar) -> None:
+    """What Litestar's generated document cannot know (run on the first ``/schema``)."""
     document_refusals(app, API_PREFIX)
     declare_request_body(app, f"{API_PREFIX}/tips", "post", TipBody, ("application/json",))
-    return app

@@ -35,7 +35,15 @@ async def migrate_all() -> list[str]:
     """Apply every pending migration of every Piccolo app; returns what it did."""
     os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
     from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
 
+    from tipline import db, piccolo_conf
+
+    # Piccolo's migration manager and its record of applied migrations find their engine
+    # through piccolo_conf, which read the environment once at import: point both at the
+    # database these settings bound, so a second migrate in one process cannot go astray.
+    piccolo_conf.DB = db.engine()
+    Migration._meta.db = db.engine()
     result = await run_forwards(app_name="all", migration_id="all")
     if not result.success:
         raise CommandError(f"migration failed: {result.message}")

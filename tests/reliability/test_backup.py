@@ -70,7 +70,7 @@ async def test_back_up_destroy_restore_and_everything_still_opens(
     sent = await submit_tips(client)
     backup_file = tmp_path / "tipline.backup"
 
-    made = run_cli(settings, "backup", "--out", str(backup_file))
+    made = run_cli(settings, "backup", "--out", str(backup_file), process=True)
     assert made.returncode == 0, made.stderr
     assert "encrypted to the escrow key" in made.stdout
     data = backup_file.read_bytes()
@@ -85,7 +85,9 @@ async def test_back_up_destroy_restore_and_everything_still_opens(
 
     tampered = tmp_path / "tampered.backup"
     tampered.write_bytes(data[:200] + bytes([data[200] ^ 1]) + data[201:])
-    refused = run_cli(settings, "restore", str(tampered), "--escrow-key", str(escrow_file))
+    refused = run_cli(
+        settings, "restore", str(tampered), "--escrow-key", str(escrow_file), process=True
+    )
     assert refused.returncode == 2 and "altered" in refused.stderr
     wrong_key = tmp_path / "other.pem"
     wrong_key.write_bytes(primitives.private_key_pem(primitives.new_key_pair()))

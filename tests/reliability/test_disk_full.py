@@ -23,6 +23,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import csrf_form, make_settings
+from tests.databases import migrate
 from tests.reliability import crash
 from tests.tipline.intake.support import open_tip_box
 from tipline import db
@@ -67,7 +68,6 @@ def full_disk_settings(database: str, small_disk: Path) -> Settings:
 @pytest.fixture
 async def disk_app(full_disk_settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(full_disk_settings)
-    await db.create_all_tables()
     await db.open_pool()
     try:
         yield application
@@ -190,8 +190,8 @@ async def test_a_full_tablespace_on_postgresql_refuses_with_503_and_recovers(
             scheduler=False,
             base_url="http://testserver.local",
         )
+        migrate(settings)
         app = create_app(settings)
-        await db.create_all_tables()
         await exercise_full_disk(app, settings, small)
     finally:
         cluster.stop()

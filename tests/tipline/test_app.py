@@ -59,7 +59,9 @@ def test_every_route_has_a_guard_or_is_marked_public(app: Litestar) -> None:
     assert not unguarded, "routes with neither a guard nor opt=PUBLIC:\n" + "\n".join(unguarded)
 
 
-def test_the_guard_walk_finds_a_route_without_either(app: Litestar) -> None:
+def test_the_guard_walk_finds_a_route_without_either(own_app: Litestar) -> None:
+    app = own_app
+
     @get("/forgotten", sync_to_thread=False)
     def forgotten() -> str:
         return "oops"

@@ -49,7 +49,7 @@ def _sign_in(settings: Settings, username: str, password: str) -> Any:
 
 def test_demo_creates_the_county_once_and_prints_passwords_once(settings: Settings) -> None:
     assert run_cli(settings, "migrate").returncode == 0
-    first = run_cli(settings, "demo")
+    first = run_cli(settings, "demo", process=True)
     assert first.returncode == 0, first.stderr
     assert "13 townships, 160 villages" in first.stdout
     accounts = {

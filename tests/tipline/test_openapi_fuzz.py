@@ -36,7 +36,6 @@ from schemathesis.python import asgi
 
 from tests.conftest import make_account, make_settings
 from tests.tipline.intake.support import open_tip_box
-from tipline import db
 from tipline.accounts import totp
 from tipline.app import create_app
 
@@ -96,7 +95,6 @@ def fuzz_app(database: str, tmp_path: Path) -> Iterator[tuple[Litestar, dict[str
     app = create_app(settings)
 
     async def prepare() -> dict[str, Any]:
-        await db.create_all_tables()
         box = await open_tip_box(settings)
         return {
             "officer": box["officer"],

@@ -18,10 +18,12 @@ same bounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi.spec import (
     OpenAPIMediaType,
@@ -160,6 +162,28 @@ def integer_overflow_handler(request: Request[Any, Any, Any], exc: Exception) ->
     if isinstance(exc, OverflowError) or "out of int" in message or "out of range" in message:
         return http_exception_handler(request, ValidationException(extra=[]))
     return internal_error_handler(request, exc)
+
+
+def complete_openapi_lazily(app: Litestar, complete: Callable[[Litestar], None]) -> None:
+    """Run ``complete(app)`` on the generated document the first time it is asked for.
+
+    Generating and completing the document costs ~0.5 s of route walking; a server
+    that is never asked for ``/schema`` (and every test app) should not pay it at start.
+    Litestar builds the document on demand in its OpenAPI plugin, whose instance
+    (slotted, made by ``Litestar.__init__``) becomes a completing subclass here.
+    """
+
+    class CompletingOpenAPIPlugin(OpenAPIPlugin):
+        __slots__ = ()
+
+        def provide_openapi(self) -> Any:
+            first = self._openapi is None
+            document = super().provide_openapi()
+            if first:
+                complete(self.app)
+            return document
+
+    app.plugins.get(OpenAPIPlugin).__class__ = CompletingOpenAPIPlugin
 
 
 def document_refusals(app: Litestar, prefix: str) -> None:

@@ -31,6 +31,7 @@ async def test_account_add_reads_the_password_from_stdin(
         *("account", "add", "Chief.Admin", "--role", "admin", "--org-unit", code),
         *("--name", "县管理员"),
         input=TEST_PASSWORD + "\n",
+        process=True,
     )
     assert result.returncode == 0, result.stderr
     assert "chief.admin" in result.stdout and TEST_PASSWORD not in result.stdout

@@ -75,7 +75,6 @@ async def test_secure_cookie_when_the_setting_asks(settings: Settings, tmp_path:
     from tipline.app import create_app
 
     app = create_app(dataclasses.replace(settings, secure_cookies=True))
-    await db.create_all_tables()
     async with AsyncTestClient(app, base_url="https://testserver.local") as secure_client:
         secure_client.blocking_portal.call(db.close_pool)  # see the ``client`` fixture
         account = await make_account("county_staff")

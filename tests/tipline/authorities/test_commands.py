@@ -13,7 +13,7 @@ def test_add_registers_an_authority_and_refuses_bad_input(
 ) -> None:
     assert run_cli(settings, "migrate").returncode == 0
     key = tmp_path / "court.key"
-    made = run_cli(settings, "authorities", "keygen", "--out", str(key))
+    made = run_cli(settings, "authorities", "keygen", "--out", str(key), process=True)
     assert made.returncode == 0, made.stderr
     public = made.stdout.split("public key (register it in /admin/authorities): ")[1].split()[0]
     again = run_cli(settings, "authorities", "keygen", "--out", str(key))

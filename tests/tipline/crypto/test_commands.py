@@ -27,7 +27,7 @@ async def _dump_text() -> str:
 async def test_escrow_init_writes_the_private_key_once_and_stores_only_the_public_key(
     app: Litestar, settings: Settings, tmp_path: Path
 ) -> None:
-    status = run_cli(settings, "keys", "status")
+    status = run_cli(settings, "keys", "status", process=True)
     assert status.returncode == 0, status.stderr
     assert "escrow key: none" in status.stdout and "not open" in status.stdout
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
@@ -213,22 +212,3 @@ def test_escrow_pem_round_trip() -> None:
     assert primitives.public_bytes(primitives.private_key_from_pem(pem)) == primitives.public_bytes(
         key
     )
-
-
-def test_cost_of_sealing_and_streaming() -> None:
-    """Measured once and printed (not asserted): run with ``-s`` to see the figures."""
-    recipients = [primitives.new_key_pair().public_key() for _ in range(3)]
-    data_key = new_data_key()
-    rounds = 200
-    start = time.perf_counter()
-    for index in range(rounds):
-        for public in recipients:
-            seal_data_key(data_key, public, tip_id=index, purpose="content")
-    seal_ms = (time.perf_counter() - start) / rounds * 1000
-    megabyte = os.urandom(1024 * 1024)
-    start = time.perf_counter()
-    for _ in range(10):
-        _encrypt_stream(data_key, megabyte, piece=16 * 1024)
-    stream_ms = (time.perf_counter() - start) / 10 * 1000
-    print(f"\nseal a 32-byte data key to 3 recipients: {seal_ms:.3f} ms")
-    print(f"stream-encrypt 1 MB (16 KiB pieces): {stream_ms:.2f} ms")

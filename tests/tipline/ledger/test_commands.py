@@ -29,7 +29,7 @@ def test_prove_and_check_proof_offline(settings: Settings, tmp_path: Path) -> No
     _with_events(settings, 9)
     pubkey = run_cli(settings, "ledger", "pubkey").stdout.strip()
     assert pubkey.startswith("127.0.0.1:8000/tipline/custody+")
-    signed = run_cli(settings, "ledger", "checkpoint")
+    signed = run_cli(settings, "ledger", "checkpoint", process=True)
     assert signed.returncode == 0 and "signed checkpoint 9" in signed.stdout
     bundle_file = tmp_path / "proof.json"
     proved = run_cli(settings, "ledger", "prove", "4", "--out", str(bundle_file))

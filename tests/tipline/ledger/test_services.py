@@ -98,8 +98,10 @@ def test_ledger_verify_command_exits_non_zero_naming_the_bad_event(settings: Set
     assert "event 3" in broken.stdout
 
 
-def test_ledger_verify_on_an_empty_database_says_to_migrate(settings: Settings) -> None:
-    result = run_cli(settings, "ledger", "verify")
+def test_ledger_verify_on_an_empty_database_says_to_migrate(
+    unmigrated_settings: Settings,
+) -> None:
+    result = run_cli(unmigrated_settings, "ledger", "verify")
     assert result.returncode == 2
     assert "tipline migrate" in result.stderr
 

@@ -7,9 +7,11 @@ import dataclasses
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -29,6 +31,14 @@ from tipline.notifications.services import BadNotification
 from tipline.settings import Settings
 
 T0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def at_t0() -> Iterator[None]:
+    """Every test here runs at ``T0``: what ``notify`` stamps with the clock and what the
+    tests hand ``send_pending`` as ``now`` are the same moment, whatever today is."""
+    with time_machine.travel(T0, tick=False):
+        yield
 
 
 @pytest.fixture

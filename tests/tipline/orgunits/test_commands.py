@@ -20,7 +20,7 @@ def test_import_then_reimport_then_export_round_trip(settings: Settings, tmp_pat
     assert run_cli(settings, "migrate").returncode == 0
     source = tmp_path / "单位.xlsx"
     source.write_bytes(xlsx_bytes(BASE))
-    first = run_cli(settings, "orgunits", "import", str(source))
+    first = run_cli(settings, "orgunits", "import", str(source), process=True)
     assert first.returncode == 0, first.stderr
     assert f"{len(BASE)} created, 0 updated, 0 unchanged" in first.stdout
     again = run_cli(settings, "orgunits", "import", str(source))
@@ -59,8 +59,9 @@ def test_a_bad_file_lists_every_problem_and_writes_nothing(
 
 
 def test_import_refuses_missing_unsupported_and_unmigrated(
-    settings: Settings, tmp_path: Path
+    unmigrated_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = unmigrated_settings
     source = tmp_path / "units.csv"
     source.write_bytes(csv_bytes(BASE))
     unmigrated = run_cli(settings, "orgunits", "import", str(source))

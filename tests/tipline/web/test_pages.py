@@ -11,7 +11,6 @@ import pytest
 from litestar import Litestar, get, post
 from litestar.testing import AsyncTestClient
 
-from tipline import db
 from tipline.app import create_app
 from tipline.auth import PUBLIC
 from tipline.settings import Settings
@@ -56,7 +55,6 @@ async def test_hsts_only_when_cookies_are_secure(settings: Settings) -> None:
     secure = create_app(
         Settings(data_dir=settings.data_dir, database_url=settings.database_url, scheduler=False)
     )
-    await db.create_all_tables()
     async with AsyncTestClient(secure, base_url="https://testserver.local") as client:
         for path in ("/", "/health"):
             response = await client.get(path)
@@ -240,9 +238,9 @@ def _add_test_routes(app: Litestar) -> None:
 
 
 @pytest.fixture
-async def test_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    _add_test_routes(app)
-    async with AsyncTestClient(app, base_url=BASE) as client:
+async def test_client(own_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    _add_test_routes(own_app)
+    async with AsyncTestClient(own_app, base_url=BASE) as client:
         yield client
 
 
