@@ -52,7 +52,7 @@ from tipline.web.openapi import (
     refuse_impossible_ids,
 )
 from tipline.web.security import make_security_headers_hook, server_secret
-from tipline.web.templating import make_template_config, request_locale
+from tipline.web.templating import make_template_config, register_nav, request_locale
 from villageaffairs import registers as villageaffairs_registers
 from villageaffairs.campaigns import controllers as campaigns_controllers
 from villageaffairs.campaigns.services import campaign_job
@@ -63,6 +63,23 @@ from villageaffairs.villagerules import controllers as villagerules_controllers
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 20 * 1024 * 1024
+
+# The top navigation bar, in its order: each package names its own pages.
+register_nav(
+    *accounts_controllers.NAV,
+    *orgunits_controllers.NAV,
+    *deadlines_controllers.NAV,
+    *ledger_controllers.NAV,
+    *cases_controllers.NAV,
+    *authorities_controllers.NAV,
+    *oversight_controllers.NAV,
+    *villageaffairs_registers.NAV,
+    *campaigns_controllers.NAV,
+    *hotline_controllers.NAV,
+    notifications_controllers.INBOX_NAV,
+    *duedates_controllers.NAV,
+    notifications_controllers.OUTBOX_NAV,
+)
 
 
 def provide_locale(request: Request[Any, Any, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tipline.deadlines.scheduler import Job
+from tipline.web.templating import NavItem
 from villageaffairs.appraisals import controllers as appraisals_controllers
 from villageaffairs.committees import controllers as committees_controllers
 from villageaffairs.committees.services import close_terms_job
@@ -12,6 +13,9 @@ from villageaffairs.elections import controllers as elections_controllers
 from villageaffairs.overview import controllers as overview_controllers
 from villageaffairs.reports import controllers as reports_controllers
 from villageaffairs.reviews import controllers as reviews_controllers
+
+# The hub's place in the top navigation (the registers page is in ``overview``).
+NAV: list[NavItem] = overview_controllers.NAV
 
 route_handlers: list[Any] = [
     *reports_controllers.route_handlers,

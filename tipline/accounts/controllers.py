@@ -34,6 +34,7 @@ from tipline.errors import DomainError
 from tipline.ledger.services import Actor
 from tipline.settings import Settings
 from tipline.web.i18n import translate
+from tipline.web.templating import ADMIN, EVERYONE, NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -461,6 +462,13 @@ class AdminAccountsController(Controller):
     ) -> Redirect:
         await services.reset_totp(_admin_actor(request), account_id)
         return Redirect(f"/admin/accounts/{account_id}?done=totp_reset", status_code=303)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/account", "nav.account", EVERYONE),
+    NavItem("/admin/accounts", "nav.admin_accounts", ADMIN),
+]
 
 
 route_handlers: list[Any] = [

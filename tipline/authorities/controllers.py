@@ -43,6 +43,7 @@ from tipline.ledger.checkpoints import ProofBundle
 from tipline.ledger.services import Actor
 from tipline.settings import Settings
 from tipline.web.i18n import translate
+from tipline.web.templating import NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -620,6 +621,16 @@ class ReplyController(Controller):
             context={"page": page},
             headers={"Cache-Control": "no-store"},
         )
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem(
+        "/admin/authorities",
+        "authorities.nav",
+        frozenset({Role.admin, Role.officer, Role.inspector, Role.leader}),
+    ),
+]
 
 
 route_handlers: list[Any] = [

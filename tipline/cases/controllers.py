@@ -48,6 +48,7 @@ from tipline.errors import DomainError
 from tipline.hotline import services as hotline
 from tipline.intake.schemas import CATEGORIES
 from tipline.web.i18n import translate
+from tipline.web.templating import NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -726,6 +727,12 @@ class CasesApiController(Controller):
         return await services.open_identity(
             current_user(request), await _key(request), ledger_no, approval_id
         )
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/cases", "cases.nav", frozenset({Role.officer})),
+]
 
 
 route_handlers: list[Any] = [CasesPageController, CasesApiController]

@@ -19,6 +19,7 @@ from tipline.auth import Role, current_user, requires
 from tipline.deadlines import scheduler, services
 from tipline.ledger.services import Actor
 from tipline.settings import Settings
+from tipline.web.templating import ADMIN, NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -146,6 +147,13 @@ class DeadlinesApiController(Controller):
     async def holidays(self, year: CheckYear = None) -> services.HolidaysOverview:
         """The entered holiday notices; which years are counted Monday to Friday (no data)."""
         return await services.holidays_overview(year)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
+    NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
+]
 
 
 route_handlers = [HolidaysPageController, SchedulerPageController, DeadlinesApiController]

@@ -24,6 +24,7 @@ from tipline.duedates.services import (
     RuleOut,
 )
 from tipline.ledger.services import Actor
+from tipline.web.templating import ADMIN, NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Id = Annotated[int, PathParameter(ge=1)]
@@ -162,6 +163,13 @@ class DueDatesApiController(Controller):
         return await services.update_rule(
             Actor.account(current_user(request).account_id), rule_id, data
         )
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/escalations", "duedates.nav", frozenset({Role.inspector, Role.leader, Role.officer})),
+    NavItem("/admin/duedates", "duedates.rules.title", ADMIN),
+]
 
 
 route_handlers = [DueDateRulesPageController, EscalationsPageController, DueDatesApiController]

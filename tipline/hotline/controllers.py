@@ -41,6 +41,7 @@ from tipline.intake.forms import UploadLimits, read_form
 from tipline.intake.schemas import CATEGORIES, TipInput
 from tipline.settings import Settings
 from tipline.web.i18n import translate
+from tipline.web.templating import NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -294,6 +295,12 @@ class TranscriptApiController(Controller):
         return await services.correct_transcript(
             _settings(request), request.cookies.get(COOKIE_NAME), data.text
         )
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
+]
 
 
 route_handlers: list[Any] = [

@@ -17,6 +17,7 @@ from tipline.auth import PUBLIC, Role, current_user, requires
 from tipline.ledger import checkpoints, services
 from tipline.ledger.schemas import CustodyEventOut, EventPage
 from tipline.settings import Settings
+from tipline.web.templating import NavItem
 
 OVERSEERS = requires(Role.admin, Role.inspector)
 PAGE_SIZE = 100
@@ -149,6 +150,12 @@ class LedgerApiController(Controller):
     async def verify(self, request: Request[Any, Any, Any]) -> services.VerifyResult:
         """Recompute the whole chain, tree and checkpoints now; name the first broken event."""
         return await services.verify_chain(checkpoints.log_verifier(_settings(request)))
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),
+]
 
 
 route_handlers = [LedgerPageController, LedgerProofController, LedgerApiController]

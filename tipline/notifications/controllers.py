@@ -19,7 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from tipline.auth import CurrentUser, Role, current_user, requires, signed_in
 from tipline.notifications import services
 from tipline.notifications.services import Inbox, OutboxRow
-from tipline.web.templating import Locale
+from tipline.web.templating import ADMIN, EVERYONE, Locale, NavItem
 
 AnyRequest = Request[Any, Any, Any]
 NotificationId = Annotated[int, PathParameter(ge=1)]
@@ -126,6 +126,12 @@ class UnreadCountMiddleware(ASGIMiddleware):
                 count = await services.unread_count(user.account_id)
                 scope[UNREAD_SCOPE_KEY] = count  # type: ignore[literal-required]
         await next_app(scope, receive, send)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar: the
+# inbox beside the other pages everyone uses, the outbox among the admin's).
+INBOX_NAV = NavItem("/inbox", "notifications.nav", EVERYONE, badge=UNREAD_SCOPE_KEY)
+OUTBOX_NAV = NavItem("/admin/outbox", "notifications.outbox.title", ADMIN)
 
 
 route_handlers = [

@@ -19,6 +19,7 @@ from tipline.orgunits import services
 from tipline.orgunits.exceptions import ImportFileError, ImportRejected
 from tipline.orgunits.files import MAX_FILE_BYTES
 from tipline.orgunits.schemas import ImportResult, OrgUnitOut
+from tipline.web.templating import NavItem
 
 ADMINS = requires(Role.admin)
 VIEWERS = requires(Role.admin, Role.county_staff, Role.inspector)
@@ -126,6 +127,16 @@ class OrgUnitApiController(Controller):
     async def get_unit(self, request: Request[Any, Any, Any], unit_id: UnitId) -> OrgUnitOut:
         """One unit; 403 when it lies outside the account's township."""
         return await services.require_visible(current_user(request), unit_id)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem(
+        "/admin/orgunits",
+        "nav.admin_orgunits",
+        frozenset({Role.admin, Role.county_staff, Role.inspector}),
+    ),
+]
 
 
 route_handlers = [OrgUnitPageController, OrgUnitApiController]

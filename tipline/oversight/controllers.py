@@ -42,6 +42,7 @@ from tipline.oversight.schemas import (
 )
 from tipline.settings import Settings
 from tipline.web.i18n import translate
+from tipline.web.templating import NavItem
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -361,6 +362,13 @@ class StatisticsApiController(Controller):
     async def show(self, locale: Locale) -> Statistics:
         """Tips per month, category, township; median working days; on-time rates."""
         return await services.statistics(locale)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem("/oversight", "oversight.nav", frozenset({Role.inspector, Role.leader})),
+    NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
+]
 
 
 route_handlers: list[Any] = [

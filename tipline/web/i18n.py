@@ -3,6 +3,11 @@
 Each package keeps its own catalogue in ``<package>/locales/{zh-CN,en}.json`` (a flat
 map of key -> text with ``{name}`` placeholders); they are merged here. A test checks
 that every key exists in every locale.
+
+The catalogues (and the templates, :func:`tipline.web.templating.template_dirs`) are
+found under :data:`PACKAGE_ROOTS`: ``tipline/`` itself, and every other top-level
+package that registers its folder with :func:`register_package_root` when it is
+imported (``villageaffairs`` does), so the base names no package above it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ from typing import Any
 
 from tipline.settings import LOCALES
 
-PACKAGE_ROOTS = (
-    Path(__file__).resolve().parent.parent,
-    Path(__file__).resolve().parent.parent.parent / "villageaffairs",
-)
+PACKAGE_ROOTS: list[Path] = [Path(__file__).resolve().parent.parent]
 LOCALE_COOKIE = "lang"
+
+
+def register_package_root(root: Path) -> None:
+    """Search ``root`` too for ``**/locales/*.json`` and ``**/templates`` (again: harmless)."""
+    if root not in PACKAGE_ROOTS:
+        PACKAGE_ROOTS.append(root)
+        catalogues.cache_clear()
 
 
 @functools.cache

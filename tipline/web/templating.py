@@ -31,43 +31,18 @@ class NavItem(msgspec.Struct, frozen=True):
 ADMIN = frozenset({Role.admin})
 EVERYONE = frozenset(Role)
 
-# The top navigation, filtered by role; packages add their pages here.
-NAV: list[NavItem] = [
-    NavItem("/", "nav.home", EVERYONE),
-    NavItem("/account", "nav.account", EVERYONE),
-    NavItem("/admin/accounts", "nav.admin_accounts", ADMIN),
-    NavItem(
-        "/admin/orgunits",
-        "nav.admin_orgunits",
-        frozenset({Role.admin, Role.county_staff, Role.inspector}),
-    ),
-    NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
-    NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
-    NavItem("/ledger", "nav.ledger", frozenset({Role.admin, Role.inspector})),
-    NavItem("/cases", "cases.nav", frozenset({Role.officer})),
-    NavItem(
-        "/admin/authorities",
-        "authorities.nav",
-        frozenset({Role.admin, Role.officer, Role.inspector, Role.leader}),
-    ),
-    NavItem("/oversight", "oversight.nav", frozenset({Role.inspector, Role.leader})),
-    NavItem("/exports", "oversight.exports.nav", frozenset({Role.officer})),
-    NavItem(
-        "/villageaffairs/registers",
-        "villageaffairs.nav",
-        frozenset({Role.township_staff, Role.county_staff, Role.admin}),
-    ),
-    NavItem(
-        "/villageaffairs/dashboard",
-        "campaigns.nav",
-        frozenset({Role.township_staff, Role.county_staff, Role.admin, Role.inspector}),
-    ),
-    NavItem("/cases/new", "hotline.nav", frozenset({Role.officer})),
-    NavItem("/inbox", "notifications.nav", EVERYONE, badge="tipline.inbox_unread"),
-    NavItem("/escalations", "duedates.nav", frozenset({Role.inspector, Role.leader, Role.officer})),
-    NavItem("/admin/duedates", "duedates.rules.title", ADMIN),
-    NavItem("/admin/outbox", "notifications.outbox.title", ADMIN),
-]
+# The top navigation, filtered by role: the base knows only its home page; each package
+# names its own pages (a ``NAV`` list beside its controllers) and the assembly
+# (``tipline.app``) registers them with :func:`register_nav`, in the bar's order.
+NAV: list[NavItem] = [NavItem("/", "nav.home", EVERYONE)]
+
+
+def register_nav(*items: NavItem) -> None:
+    """Add ``items`` to the end of the navigation; one already there is not added again
+    (registering the same pages twice, as every app of a process does, is harmless)."""
+    for item in items:
+        if item not in NAV:
+            NAV.append(item)
 
 
 # The request's locale as a handler parameter (``locale: Locale``), provided by the

@@ -19,7 +19,7 @@ from tipline.ledger.services import Actor
 from tipline.orgunits.services import list_visible_units
 from tipline.orgunits.tables import VILLAGE_KINDS
 from tipline.web.i18n import translate
-from tipline.web.templating import Locale
+from tipline.web.templating import Locale, NavItem
 from villageaffairs.access import require_village
 from villageaffairs.campaigns import charts, services
 from villageaffairs.campaigns.schemas import CampaignOut, Dashboard, DrillDown
@@ -296,6 +296,16 @@ class CampaignApiController(Controller):
         """A campaign with its tasks (due date, villages by code or all, approval levels
         0 recorded / 1 township / 2 county); statuses are derived at once."""
         return await _create(request, data)
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem(
+        "/villageaffairs/dashboard",
+        "campaigns.nav",
+        frozenset({Role.township_staff, Role.county_staff, Role.admin, Role.inspector}),
+    ),
+]
 
 
 route_handlers = [DashboardPageController, DashboardApiController, CampaignApiController]

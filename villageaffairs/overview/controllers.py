@@ -15,10 +15,10 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter, PathParameter
 from litestar.response import Template
 
-from tipline.auth import current_user
+from tipline.auth import Role, current_user
 from tipline.orgunits.services import require_visible
 from tipline.web.i18n import translate
-from tipline.web.templating import request_locale
+from tipline.web.templating import NavItem, request_locale
 from villageaffairs.appraisals import services as appraisals
 from villageaffairs.committees import services as committees
 from villageaffairs.committees.controllers import MAX_MEMBERS
@@ -223,6 +223,16 @@ class OverviewApiController(Controller):
         """Per township: committees, composition problems, vacancies and each process's
         progress (under way, filed/signed off/published, accepted by the county)."""
         return await services.overview(current_user(request))
+
+
+# The pages of the top navigation (registered by tipline.app, which orders the bar).
+NAV: list[NavItem] = [
+    NavItem(
+        "/villageaffairs/registers",
+        "villageaffairs.nav",
+        frozenset({Role.township_staff, Role.county_staff, Role.admin}),
+    ),
+]
 
 
 route_handlers = [OverviewPageController, VillagePageController, OverviewApiController]
