@@ -247,7 +247,11 @@ async def _recreate(dsn: str, template: str) -> None:
 
 async def empty_postgres(dsn: str) -> None:
     """Drop every table of ``dsn``'s database (after the trace scan has searched them)."""
-    connection = await asyncpg.connect(dsn)
+    try:
+        connection = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        await _admin_execute(f"CREATE DATABASE {_quoted(database_name(dsn))}")
+        return
     try:
         await trace_scan.search_postgres(connection)
         await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")

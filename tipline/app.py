@@ -23,7 +23,7 @@ from tipline import db, stretching
 from tipline.accounts import controllers as accounts_controllers
 from tipline.accounts import sessions as accounts_sessions
 from tipline.accounts.sessions import SessionMiddleware
-from tipline.auth import PUBLIC
+from tipline.auth import PUBLIC, USER_DEPENDENCY
 from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
 from tipline.deadlines import controllers as deadlines_controllers
@@ -53,6 +53,7 @@ from tipline.web.openapi import (
 )
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, register_nav, request_locale
+from villageaffairs import legal
 from villageaffairs import registers as villageaffairs_registers
 from villageaffairs.campaigns import controllers as campaigns_controllers
 from villageaffairs.campaigns.services import campaign_job
@@ -103,6 +104,7 @@ def bind(app: Litestar, settings: Settings) -> None:
     What :func:`build_app` fixes for good is the CSRF secret and cookie flags.
     """
     db.bind(db.make_engine(settings))
+    legal.configure(settings)
     stretching.configure(settings.password_hash_concurrency)
     register_job(
         Job("session-sweep", accounts_sessions.session_sweep(settings), "interval", {"minutes": 5})
@@ -173,7 +175,7 @@ def build_app(settings: Settings) -> Litestar:
             *duedates_controllers.route_handlers,
         ],
         middleware=[SessionMiddleware(), notifications_controllers.UnreadCountMiddleware()],
-        dependencies={"locale": Provide(provide_locale, sync_to_thread=False)},
+        dependencies={"locale": Provide(provide_locale, sync_to_thread=False), **USER_DEPENDENCY},
         template_config=make_template_config(),
         csrf_config=CSRFConfig(
             secret=server_secret(settings).hex(),

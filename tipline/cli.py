@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from tipline.commandline import CommandError, read_secret, run_with_database
 from tipline.settings import Settings, SettingsError
+from villageaffairs import legal
 
 __all__ = [
     "CommandError",
@@ -132,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        legal.configure(settings)
         return int(args.handler(settings, args) or 0)
     except (SettingsError, CommandError) as error:
         print(f"tipline: {error}", file=sys.stderr)

@@ -76,6 +76,13 @@ def _parse_str(name: str, raw: str) -> str:
     return raw
 
 
+def _parse_province(name: str, raw: str) -> str:
+    code = raw.strip().lower()
+    if not code.isascii() or not code.isalpha():
+        raise SettingsError(f"{name}={raw!r}: expected a province code such as hunan")
+    return code
+
+
 def _parse_origin(name: str, raw: str) -> str:
     if not raw or any(ch.isspace() for ch in raw) or "+" in raw:
         raise SettingsError(f"{name}={raw!r}: expected one word without spaces or '+'")
@@ -97,6 +104,9 @@ class Settings:
     login_throttle_base_seconds: int = 1
     password_hash_concurrency: int = 1
     county_name: str = "示范县"
+    # Whose village-affairs thresholds apply (villageaffairs/provinces.json); a code without
+    # a profile there is refused when the service or a command starts.
+    province: str = "hunan"
     max_attachment_bytes: int = 20 * 1024 * 1024
     max_tip_attachments_bytes: int = 50 * 1024 * 1024
     # Submissions per client address (in-memory keyed hash, see intake/ratelimit.py). Off
@@ -165,6 +175,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "login_throttle_base_seconds": _parse_positive_int,
     "password_hash_concurrency": _parse_positive_int,
     "county_name": _parse_str,
+    "province": _parse_province,
     "max_attachment_bytes": _parse_positive_int,
     "max_tip_attachments_bytes": _parse_positive_int,
     "tipster_rate_limit": _parse_bool,
@@ -187,6 +198,7 @@ _NOT_SETTINGS = frozenset(
         "TIPLINE_TEST_POSTGRES",
         "TIPLINE_TEST_REQUIRE_ALL",
         "TIPLINE_TEST_CHROMIUM",
+        "TIPLINE_TEST_TODAY",
         # Test-only fault switches, refused without TIPLINE_TESTING (tipline/faults.py).
         "TIPLINE_TESTING",
         "TIPLINE_FAULT_ACK_BEFORE_COMMIT",

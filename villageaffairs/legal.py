@@ -6,15 +6,16 @@ Every rule function of a process (``<process>/rules.py``) returns a list of
 language. Article numbers are those of the 2010 Organic Law of Villagers'
 Committees as amended on 2018-12-29 (the 2025 amendment, in force 2026-01-01,
 renumbers them: change the data in ``LAWS``/the rule modules, not the messages).
-Province-specific thresholds live in ``provinces.json`` (data), chosen by
-``TIPLINE_PROVINCE`` (default Hunan).
+Province-specific thresholds live in ``provinces.json`` (data), chosen by the
+``province`` setting (``TIPLINE_PROVINCE``, default Hunan) through :func:`configure`,
+which the app and the command call at start: a province without a profile is refused
+there, never served another province's thresholds.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import msgspec
 
 from tipline.errors import Invalid
+from tipline.settings import Settings, SettingsError
 from tipline.web.i18n import translate
 
 
@@ -144,8 +146,23 @@ def _profiles() -> dict[str, ProvinceProfile]:
     }
 
 
+_configured = DEFAULT_PROVINCE
+
+
+def configure(settings: Settings) -> None:
+    """Apply ``settings.province``'s thresholds from now on; refuse a province we have no
+    profile for (its thresholds are law, and another province's would be wrong)."""
+    global _configured
+    _configured = province_profile(settings.province).code
+
+
 def province_profile(code: str | None = None) -> ProvinceProfile:
-    """The configured province's profile (``TIPLINE_PROVINCE``; Hunan by default)."""
-    wanted = (code or os.environ.get("TIPLINE_PROVINCE") or DEFAULT_PROVINCE).lower()
+    """The profile of ``code``, or of the configured province (Hunan by default)."""
+    wanted = (code or _configured).lower()
     profiles = _profiles()
-    return profiles.get(wanted, profiles[DEFAULT_PROVINCE])
+    if wanted not in profiles:
+        raise SettingsError(
+            f"TIPLINE_PROVINCE={wanted!r}: no village-affairs profile for this province "
+            f"(known: {', '.join(sorted(profiles))})"
+        )
+    return profiles[wanted]

@@ -26,6 +26,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import POSTGRES_DSN, REPO_ROOT
+from tests.databases import with_database_name
 from tipline import devserver
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def own_database(suffix: str, create: bool) -> str:
     name = parts.path.lstrip("/") + suffix
 
     async def run() -> None:
-        connection = await asyncpg.connect(POSTGRES_DSN)
+        connection = await asyncpg.connect(with_database_name(POSTGRES_DSN, "postgres"))
         try:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if create:

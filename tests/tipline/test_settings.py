@@ -169,3 +169,24 @@ def test_data_dir_setting_places_the_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (data_dir / "tipline.sqlite").is_file()
     assert not (tmp_path / "var").exists()
+
+
+def test_an_unknown_province_is_refused_at_start_and_a_known_one_applies(tmp_path: Path) -> None:
+    """A county outside every profile must not silently get Hunan's vote thresholds."""
+    from tipline.app import create_app
+    from villageaffairs.legal import province_profile
+
+    unknown = Settings.from_env({"TIPLINE_DATA_DIR": str(tmp_path), "TIPLINE_PROVINCE": "atlantis"})
+    with pytest.raises(SettingsError, match="TIPLINE_PROVINCE='atlantis'"):
+        create_app(unknown)
+    result = _tipline(
+        "ledger", "verify", env=_clean_env() | {"TIPLINE_PROVINCE": "atlantis"}, cwd=tmp_path
+    )
+    assert result.returncode == 2 and "TIPLINE_PROVINCE='atlantis'" in result.stderr
+    assert "Traceback" not in result.stderr
+    try:
+        create_app(Settings(data_dir=tmp_path, province="shaanxi", scheduler=False))
+        assert province_profile().code == "shaanxi"
+    finally:
+        create_app(Settings(data_dir=tmp_path, scheduler=False))
+    assert province_profile().code == "hunan"
