@@ -4,9 +4,12 @@ This module imports no domain package, so every controller of both halves can us
 it. Every route either has a guard from here or is marked public with
 ``opt=PUBLIC``; a test walks the route table and fails on any route with neither.
 
-The signed-in account reaches a handler as ``request.user`` (a :class:`CurrentUser`,
-or ``None`` for the anonymous), put there by the session middleware of
-``tipline.accounts``.
+The signed-in account is put in the request's scope by the session middleware of
+``tipline.accounts`` (a :class:`CurrentUser`, or ``None`` for the anonymous). A
+handler receives it as a parameter, ``user: User``, from the app's ``user``
+dependency (:data:`USER_DEPENDENCY`, registered once in ``tipline.app``): no handler
+looks it up by hand. Outside handlers (guards, middleware, templates)
+:func:`current_user` reads it from the connection.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
@@ -69,6 +74,16 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
     if not isinstance(user, CurrentUser):
         raise NotAuthorizedException("error.login_required")
     return user
+
+
+def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    """The ``user`` dependency: the signed-in account (401 for the anonymous)."""
+    return current_user(request)
+
+
+# A handler's signed-in account (``user: User``), injected by name.
+User = NamedDependency[CurrentUser]
+USER_DEPENDENCY: dict[str, Provide] = {"user": Provide(provide_user, sync_to_thread=False)}
 
 
 def requires(

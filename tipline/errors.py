@@ -2,9 +2,15 @@
 
 Services raise subclasses of :class:`DomainError`; one handler in
 ``tipline.web.errors`` turns them into a 4xx answer in the user's language (a JSON
-body under ``/api``, an HTML page elsewhere). A message is a key of the message
-catalogue (``tipline/web/locales/*.json``) plus named values, never free text, so
-every error reads in Chinese and in English.
+body under ``/api``; elsewhere the page of the refused form again, with what was typed
+and the message beside its field, see ``tipline.web.forms``, or an error page). A
+message is a key of the message catalogue (``tipline/web/locales/*.json``) plus named
+values, never free text, so every error reads in Chinese and in English. A refusal
+about one field names it: ``raise MissingField(field="name")``.
+
+Each package keeps its refusals in its ``exceptions.py``, every one a subclass of
+:class:`Invalid`, :class:`NotFound`, :class:`Forbidden` or :class:`Conflict` (the
+status code comes from there).
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ class DomainError(Exception):
         self.key = message_key or self.message_key
         self.values = values
         super().__init__(self.key, values)
+
+    @property
+    def field(self) -> str | None:
+        """The form field the refusal is about (``field=`` among the values), if one."""
+        field = self.values.get("field")
+        return field if isinstance(field, str) and field else None
 
 
 class NotFound(DomainError):

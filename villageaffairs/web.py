@@ -1,5 +1,6 @@
-"""What the village-affairs pages share: the guard, form parsing, the problems page
-for refused forms, the JSON answer listing failed legal checks, Excel downloads."""
+"""What the village-affairs pages share: the guard, form parsing, how a failed legal
+check is spelled out in a refusal (registered with ``tipline.web.errors``, which answers
+every refusal), Excel downloads."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from litestar import MediaType, Request, Response
-from litestar.response import Template
+from litestar import Request, Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from tipline.auth import Role, requires
-from tipline.errors import DomainError, Invalid
-from tipline.web.i18n import translate
-from tipline.web.templating import request_locale
+from tipline.errors import Invalid
+from tipline.web.errors import register_details
 from villageaffairs.legal import RulesViolated, failures_out
 
 AnyRequest = Request[Any, Any, Any]
@@ -73,42 +72,13 @@ async def read_form(request: AnyRequest) -> Form:
     return Form(await request.form())
 
 
-def _back(path: str) -> str:
-    parent = path.rstrip("/").rsplit("/", 1)[0]
-    return parent if parent.startswith("/villageaffairs") else "/villageaffairs/registers"
+def _rules_lines(exc: RulesViolated, locale: str) -> list[str]:
+    return exc.messages(locale)
 
 
-def problems_page(request: AnyRequest, exc: DomainError) -> Response[Any]:
-    """A refused form: every reason in the user's language, each rule with its article."""
-    locale = request_locale(request)
-    if isinstance(exc, RulesViolated):
-        messages = exc.messages(locale)
-    else:
-        messages = [translate(locale, exc.key, **exc.values)]
-    return Template(
-        "villageaffairs/problems.html",
-        context={
-            "title": translate(locale, exc.key, **exc.values)
-            if isinstance(exc, RulesViolated)
-            else translate(locale, "villageaffairs.common.problems"),
-            "messages": messages,
-            "back": _back(request.url.path),
-        },
-        status_code=exc.status_code,
-        media_type=MediaType.HTML,
-    )
-
-
-def api_problems(request: AnyRequest, exc: DomainError) -> Response[Any]:
-    """JSON refusal; a failed legal check lists each rule with its article."""
-    locale = request_locale(request)
-    body: dict[str, Any] = {
-        "status_code": exc.status_code,
-        "error": exc.key,
-        "detail": translate(locale, exc.key, **exc.values),
-    }
-    if isinstance(exc, RulesViolated):
-        body["failures"] = [
+def _rules_json(exc: RulesViolated, locale: str) -> dict[str, Any]:
+    return {
+        "failures": [
             {
                 "rule": f.rule,
                 "message": f.message,
@@ -118,11 +88,12 @@ def api_problems(request: AnyRequest, exc: DomainError) -> Response[Any]:
             }
             for f in failures_out(exc.failures, locale)
         ]
-    return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+    }
 
 
-PAGE_HANDLERS: Any = {Invalid: problems_page}
-API_HANDLERS: Any = {RulesViolated: api_problems}
+# A failed legal check lists each rule with its article: on the refused form's page
+# (``problems``), on the error page, and in the API's refusal (``failures``).
+register_details(RulesViolated, _rules_lines, _rules_json)
 
 
 def workbook(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -20,8 +20,6 @@ from villageaffairs.committees import services as committees
 from villageaffairs.legal import province_profile
 from villageaffairs.reports import services as reports
 from villageaffairs.web import (
-    API_HANDLERS,
-    PAGE_HANDLERS,
     VILLAGE_STAFF,
     AnyRequest,
     read_form,
@@ -37,7 +35,6 @@ class AppraisalPageController(Controller):
     path = PAGE
     guards = [VILLAGE_STAFF]
     include_in_schema = False
-    exception_handlers = PAGE_HANDLERS
 
     @get("/", name="appraisals-appraisals")
     async def list_page(self, request: AnyRequest) -> Template:
@@ -164,7 +161,6 @@ class AppraisalApiController(Controller):
     path = "/api/v1/villageaffairs/appraisals"
     guards = [VILLAGE_STAFF]
     tags = ["villageaffairs"]
-    exception_handlers = API_HANDLERS
 
     @get("/", name="appraisals-api-appraisals")
     async def list_all(self, request: AnyRequest) -> list[RoundOut]:

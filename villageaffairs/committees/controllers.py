@@ -31,8 +31,6 @@ from villageaffairs.people import services as people
 from villageaffairs.people.schemas import PersonIn, PersonOut, PostIn, PostOut, RelationIn
 from villageaffairs.people.tables import PostKind
 from villageaffairs.web import (
-    API_HANDLERS,
-    PAGE_HANDLERS,
     VILLAGE_STAFF,
     AnyRequest,
     BadField,
@@ -57,7 +55,6 @@ class VillagePageController(Controller):
     path = "/villageaffairs"
     guards = [VILLAGE_STAFF]
     include_in_schema = False
-    exception_handlers = PAGE_HANDLERS
 
     @post("/villages/{village_id:int}/people", name="committees-village-person")
     async def add_person(self, request: AnyRequest, village_id: Id) -> Redirect:
@@ -141,7 +138,6 @@ class CommitteeApiController(Controller):
     path = "/api/v1/villageaffairs"
     guards = [VILLAGE_STAFF]
     tags = ["villageaffairs"]
-    exception_handlers = API_HANDLERS
 
     @get("/villages", name="committees-api-villages")
     async def villages(self, request: AnyRequest) -> list[services.VillageRow]:

@@ -32,8 +32,6 @@ from villageaffairs.elections.tables import Eligibility
 from villageaffairs.people.services import people_of_village
 from villageaffairs.reports import services as reports
 from villageaffairs.web import (
-    API_HANDLERS,
-    PAGE_HANDLERS,
     VILLAGE_STAFF,
     AnyRequest,
     BadField,
@@ -54,7 +52,6 @@ class ByElectionPageController(Controller):
     path = PAGE
     guards = [VILLAGE_STAFF]
     include_in_schema = False
-    exception_handlers = PAGE_HANDLERS
 
     @get("/", name="elections-by-elections")
     async def list_page(
@@ -228,7 +225,6 @@ class ByElectionApiController(Controller):
     path = "/api/v1/villageaffairs/by-elections"
     guards = [VILLAGE_STAFF]
     tags = ["villageaffairs"]
-    exception_handlers = API_HANDLERS
 
     @get("/", name="elections-api-list")
     async def list_all(self, request: AnyRequest) -> list[ByElectionOut]:

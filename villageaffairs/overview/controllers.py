@@ -28,14 +28,13 @@ from villageaffairs.overview import services
 from villageaffairs.people import services as people
 from villageaffairs.people.tables import PostKind, RelationKind
 from villageaffairs.reviews import services as reviews
-from villageaffairs.web import PAGE_HANDLERS, VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
+from villageaffairs.web import VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
 
 
 class VillagePageController(Controller):
     path = "/villageaffairs"
     guards = [VILLAGE_STAFF]
     include_in_schema = False
-    exception_handlers = PAGE_HANDLERS
 
     @get("/villages/{village_id:int}", name="overview-village")
     async def village(

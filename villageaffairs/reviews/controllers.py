@@ -18,8 +18,6 @@ from villageaffairs.reviews import services
 from villageaffairs.reviews.schemas import DecisionIn, ReviewOut, StartIn
 from villageaffairs.reviews.tables import Action, Issue
 from villageaffairs.web import (
-    API_HANDLERS,
-    PAGE_HANDLERS,
     VILLAGE_STAFF,
     AnyRequest,
     read_form,
@@ -35,7 +33,6 @@ class LookbackPageController(Controller):
     path = PAGE
     guards = [VILLAGE_STAFF]
     include_in_schema = False
-    exception_handlers = PAGE_HANDLERS
 
     @get("/", name="reviews-lookbacks")
     async def list_page(self, request: AnyRequest) -> Template:
@@ -139,7 +136,6 @@ class LookbackApiController(Controller):
     path = "/api/v1/villageaffairs/lookbacks"
     guards = [VILLAGE_STAFF]
     tags = ["villageaffairs"]
-    exception_handlers = API_HANDLERS
 
     @get("/", name="reviews-api-lookbacks")
     async def list_all(self, request: AnyRequest) -> list[ReviewOut]:

@@ -45,16 +45,18 @@ COMPOSITION_FILE = Path(__file__).resolve().parent / "composition.json"
 
 def load_rules(path: Path = COMPOSITION_FILE) -> CompositionRules:
     """The county's settings from ``composition.json`` (data, not code), else the defaults."""
+    defaults = CompositionRules()
     if not path.is_file():
-        return CompositionRules()
+        return defaults
     data = json.loads(path.read_text(encoding="utf-8"))
+    record_by = data.get("record_by", defaults.record_by)
     return CompositionRules(
-        min_members=int(data.get("min_members", 3)),
-        max_members=int(data.get("max_members", 5)),
-        excluded_posts=frozenset(data.get("excluded_posts", ("accountant", "bookkeeper"))),
-        report_every_months=int(data.get("report_every_months", 3)),
-        report_due_days=int(data.get("report_due_days", 15)),
-        record_by=(int(data.get("record_by", (6, 30))[0]), int(data.get("record_by", (6, 30))[1])),
+        min_members=int(data.get("min_members", defaults.min_members)),
+        max_members=int(data.get("max_members", defaults.max_members)),
+        excluded_posts=frozenset(data.get("excluded_posts", defaults.excluded_posts)),
+        report_every_months=int(data.get("report_every_months", defaults.report_every_months)),
+        report_due_days=int(data.get("report_due_days", defaults.report_due_days)),
+        record_by=(int(record_by[0]), int(record_by[1])),
     )
 
 

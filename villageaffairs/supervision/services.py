@@ -15,7 +15,6 @@ from typing import Any
 from tipline import db
 from tipline.auth import CurrentUser
 from tipline.deadlines.services import today_local
-from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.orgunits.tables import OrgUnit
@@ -29,6 +28,14 @@ from villageaffairs.reports import services as reports
 from villageaffairs.reports.schemas import ReportOut
 from villageaffairs.reports.tables import ReportStatus
 from villageaffairs.supervision import rules
+from villageaffairs.supervision.exceptions import (
+    BadPeriod,
+    CommitteeNotFound,
+    NotActive,
+    PersonNotOfVillage,
+    ReasonRequired,
+    RecordLocked,
+)
 from villageaffairs.supervision.rules import DEFAULT_RULES, CompositionRules, ProposedMember
 from villageaffairs.supervision.schemas import (
     CommitteeIn,
@@ -54,32 +61,6 @@ task; the approval chain's steps reach it through :func:`reports.on_step`)."""
 REPORT_KIND = "supervisory_committee"
 MAX_REASON = 2000
 MAX_SUMMARY = 4000
-
-
-class CommitteeNotFound(NotFound):
-    message_key = "supervision.error.not_found"
-
-
-class PersonNotOfVillage(Invalid):
-    message_key = "supervision.error.person_not_of_village"
-
-
-class ReasonRequired(Invalid):
-    message_key = "supervision.error.reason_required"
-
-
-class RecordLocked(Conflict):
-    """The record is with the township or the county; it changes only once returned."""
-
-    message_key = "supervision.error.locked"
-
-
-class BadPeriod(Invalid):
-    message_key = "supervision.error.bad_period"
-
-
-class NotActive(Invalid):
-    message_key = "supervision.error.not_active"
 
 
 # --- reading --------------------------------------------------------------------------
@@ -400,15 +381,15 @@ async def record_work_report(
     }
     period = data.period.strip()
     if period not in owed:
-        raise BadPeriod(period=period[:16])
+        raise BadPeriod(field="period", period=period[:16])
     if not (data.to_discipline_commission or data.to_civil_affairs):
-        raise BadPeriod(period=period)
+        raise BadPeriod(field="period", period=period)
     async with db.write_transaction():
         existing = await WorkReport.exists().where(
             (WorkReport.committee == committee.id) & (WorkReport.period == period)
         )
         if existing:
-            raise BadPeriod(period=period)
+            raise BadPeriod(field="period", period=period)
         rows = await WorkReport.insert(
             WorkReport(
                 committee=committee.id,
