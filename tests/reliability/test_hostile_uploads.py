@@ -3,7 +3,7 @@ and the web form: each gets a clear 4xx in the user's language and leaves no rec
 (no tip, no custody event, no counter step) and no file (in the data dir or the
 temp dir).
 
-The cleaning itself is tested file by file in ``tests/tipline/intake/test_attachments.py``;
+The cleaning itself is tested file by file in ``tests/tipline/filecleaning/test_attachments.py``;
 this is the whole path, request to database, for each kind of attack.
 
 A hostile *name* on a harmless file is not an attack the tip box can refuse: the
