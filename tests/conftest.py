@@ -156,7 +156,15 @@ def clock() -> Iterator[None]:
     if not TEST_TODAY:
         yield
         return
-    start = dt.datetime.combine(dt.date.fromisoformat(TEST_TODAY), dt.time(9), CHINA)
+    with moved_clock(TEST_TODAY):
+        yield
+
+
+@contextlib.contextmanager
+def moved_clock(day: str) -> Iterator[None]:
+    """The process's clock (``time``, ``datetime``, ``date.today``) at 09:00 China time on
+    ``day``, ticking on; threads and event loops of this process see it too."""
+    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(9), CHINA)
     with time_machine.travel(start, tick=True):
         yield
 
@@ -174,17 +182,22 @@ def settings(database: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def tipline_db(settings: Settings) -> AsyncIterator[Settings]:
-    """The tables bound to this test's migrated database, for tests of services.
-
-    On SQLite the engine's pool is open for the whole test (as in a running server),
-    and closed at the end so no connection outlives the test.
-    """
+    """The tables bound to this test's migrated database, for tests of services."""
     db.bind(db.make_engine(settings))
+    async with _sqlite_pool_open():
+        yield settings
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_pool_open() -> AsyncIterator[None]:
+    """The bound SQLite engine's pool open for the test, as in a running server, and
+    closed after it so no connection outlives the test. (A PostgreSQL pool would belong
+    to the loop that opened it; without one, Piccolo connects per query in any loop.)"""
     bound = db.engine()
     if isinstance(bound, db.TiplineSQLiteEngine):
         await bound.open_pool()
     try:
-        yield settings
+        yield
     finally:
         if isinstance(bound, db.TiplineSQLiteEngine):
             await bound.close_pool()
@@ -215,28 +228,16 @@ def app_for(settings: Settings) -> Litestar:
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     """The application on this test's migrated database."""
     application = app_for(settings)
-    bound = db.engine()
-    if isinstance(bound, db.TiplineSQLiteEngine):
-        await bound.open_pool()
-    try:
+    async with _sqlite_pool_open():
         yield application
-    finally:
-        if isinstance(bound, db.TiplineSQLiteEngine):
-            await bound.close_pool()
 
 
 @pytest.fixture
 async def own_app(settings: Settings) -> AsyncIterator[Litestar]:
     """An app of this test's own, for a test that changes the app itself (adds routes)."""
     application = create_app(settings)
-    bound = db.engine()
-    if isinstance(bound, db.TiplineSQLiteEngine):
-        await bound.open_pool()
-    try:
+    async with _sqlite_pool_open():
         yield application
-    finally:
-        if isinstance(bound, db.TiplineSQLiteEngine):
-            await bound.close_pool()
 
 
 @pytest.fixture
