@@ -20,7 +20,6 @@ import msgspec
 from tipline import db
 from tipline.auth import CurrentUser, Role
 from tipline.deadlines.services import today_local
-from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
 from villageaffairs.access import (
     require_county,
@@ -30,7 +29,16 @@ from villageaffairs.access import (
 from villageaffairs.hooks import VillageHooks
 from villageaffairs.legal import raise_if
 from villageaffairs.villagerules import rules
+from villageaffairs.villagerules.exceptions import (
+    CommentRequired,
+    OpenVersionExists,
+    ReasonRequired,
+    RulesNotFound,
+    TextRequired,
+    WrongStep,
+)
 from villageaffairs.villagerules.rules import DEFAULT_ADOPTION, AdoptionRules
+from villageaffairs.villagerules.schemas import AdoptionIn, DraftIn, ReviewIn
 from villageaffairs.villagerules.tables import (
     AdoptionMethod,
     ReviewLevel,
@@ -45,30 +53,6 @@ CHANGED = VillageHooks("village rules")
 MAX_TEXT = 100_000
 MAX_TITLE = 200
 MAX_COMMENT = 4000
-
-
-class RulesNotFound(NotFound):
-    message_key = "villagerules.error.not_found"
-
-
-class WrongStep(Conflict):
-    message_key = "villagerules.error.wrong_step"
-
-
-class TextRequired(Invalid):
-    message_key = "villagerules.error.text_required"
-
-
-class CommentRequired(Invalid):
-    message_key = "villagerules.error.comment_required"
-
-
-class ReasonRequired(Invalid):
-    message_key = "villagerules.error.reason_required"
-
-
-class OpenVersionExists(Conflict):
-    message_key = "villagerules.error.open_version"
 
 
 class ReviewOut(msgspec.Struct, frozen=True):
@@ -102,31 +86,6 @@ class RulesOut(msgspec.Struct, frozen=True):
             and bool(self.reviews)
             and not self.reviews[-1].approved
         )
-
-
-class DraftIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    title: str
-    text: str
-    kind: RulesKind = RulesKind.village_rules
-    anti_gang_marked: bool = False
-    anti_gang_excerpt: str = ""
-    version_reason: str = ""
-
-
-class ReviewIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    approved: bool
-    comment: str = ""
-
-
-class AdoptionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    method: AdoptionMethod
-    adopted_on: dt.date
-    eligible_voters: int | None = None
-    attended: int | None = None
-    votes_for: int | None = None
-    households_total: int | None = None
-    attended_households: int | None = None
-    households_signed: int | None = None
 
 
 def _date(value: Any) -> dt.date | None:
