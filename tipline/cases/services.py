@@ -86,6 +86,8 @@ from tipline.cases.tables import CaseApproval, CaseFile
 from tipline.crypto import services as crypto
 from tipline.crypto.exceptions import SessionKeyUnavailable
 from tipline.crypto.primitives import content_context, decrypt_content
+from tipline.filecleaning.sniff import EXTENSIONS as ALLOWED_EXTENSIONS
+from tipline.filecleaning.sniff import IMAGE_TYPES
 from tipline.intake import exceptions as intake_errors
 from tipline.intake import services as intake
 from tipline.intake.schemas import CATEGORIES, TipFields
@@ -96,17 +98,10 @@ from tipline.orgunits.tables import TOWNSHIP_KINDS, OrgUnit
 LEDGER_NO = re.compile(r"^\d{4}-\d{6}$")
 UID = re.compile(r"^[0-9a-f]{1,32}$")
 
-# The allow-list of attachment types (tipline.filecleaning) and their file endings.
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "application/pdf": "pdf",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "video/mp4": "mp4",
-}
-# Shown in the page itself (CSP img-src 'self'); everything else is only downloaded.
-INLINE_TYPES = frozenset({"image/jpeg", "image/png"})
+# The allow-list of attachment types and their file endings is tipline.filecleaning's;
+# JPEG and PNG are shown in the page itself, everything else is only downloaded.
+EXTENSIONS = ALLOWED_EXTENSIONS
+INLINE_TYPES = IMAGE_TYPES
 
 
 async def session_key(user: CurrentUser, cookie: str | None) -> X25519PrivateKey:

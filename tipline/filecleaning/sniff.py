@@ -31,6 +31,13 @@ class Kind(enum.Enum):
         return self.value[1]
 
 
+# The allowed formats a page may show as an image (CSP img-src 'self'): a tip's photo
+# shown inline, a notice board's photo. Everything else is only downloaded.
+IMAGE_KINDS = frozenset({Kind.JPEG, Kind.PNG})
+IMAGE_TYPES = frozenset(kind.media_type for kind in IMAGE_KINDS)
+# Every allowed media type and its file ending (the one allow-list).
+EXTENSIONS = {kind.media_type: kind.extension for kind in Kind}
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 AUDIO_BRANDS = frozenset({b"M4A ", b"M4B "})
 VIDEO_BRANDS = frozenset(

@@ -112,6 +112,8 @@ def _closed_structs(app: Litestar) -> set[str]:
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler in route.route_handlers:
+                if not handler.resolve_include_in_schema():
+                    continue  # a page's form (it may hold an uploaded file) is not in the API
                 data = handler.parsed_fn_signature.parameters.get("data")
                 body = data.type_ if data is not None else None
                 if isinstance(body, type) and issubclass(body, msgspec.Struct):

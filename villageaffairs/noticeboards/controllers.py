@@ -7,19 +7,20 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import Role, current_user, requires
+from tipline.auth import CurrentUser, Role, User, current_user, requires
 from tipline.deadlines.services import today_local
-from tipline.errors import Invalid
 from tipline.settings import Settings
+from tipline.web.forms import form_page
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
 from villageaffairs.access import require_village
 from villageaffairs.noticeboards import services, sticker
+from villageaffairs.noticeboards.exceptions import BadField
+from villageaffairs.noticeboards.schemas import StepBody, StepForm
 from villageaffairs.noticeboards.services import (
     CHECKLIST,
     BoardOut,
@@ -36,30 +37,16 @@ AnyRequest = Request[Any, Any, Any]
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 
 
-class BadForm(Invalid):
-    message_key = "supervision.error.bad_form"
-
-
 def _settings(request: AnyRequest) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _date(value: Any, required: bool = True) -> dt.date | None:
-    text = str(value or "").strip()
-    if not text and not required:
+async def _upload(form: StepForm) -> bytes | None:
+    if form.photo is None:
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadForm() from None
-
-
-async def _upload(value: Any) -> bytes | None:
-    if isinstance(value, UploadFile):
-        data = await value.read(MAX_PHOTO_BYTES + 1)
-        return data or None
-    return None
+    data = await form.photo.read(MAX_PHOTO_BYTES + 1)
+    return data or None
 
 
 def since_for(today: dt.date) -> dt.date:
@@ -67,10 +54,11 @@ def since_for(today: dt.date) -> dt.date:
     return dt.date(today.year - 1, 1, 1) if today.month <= 3 else dt.date(today.year, 1, 1)
 
 
-async def _page(
-    request: AnyRequest, village_id: int, *, problems: list[str] | None = None, status: int = 200
-) -> Template:
+async def village_page(request: AnyRequest) -> Template:
+    """The village's notice board page (as refused: ``tipline.web.forms`` adds ``error``
+    and ``form``)."""
     user = current_user(request)
+    village_id = int(request.path_params["village_id"])
     village = await require_village(user, village_id)
     today = today_local()
     url = sticker.public_url(_settings(request).base_url, village.code)
@@ -88,11 +76,61 @@ async def _page(
             "categories": [c.value for c in Category],
             "public_url": url,
             "can_write": user.role is Role.township_staff,
-            "problems": problems or [],
+            "problems": [],
+            "form": {},
             "today": today.isoformat(),
         },
-        status_code=status,
     )
+
+
+async def _run(
+    user: CurrentUser, settings: Settings, village_id: int, step: str, form: StepForm
+) -> None:
+    if step == "board":
+        await services.save_board(
+            user,
+            village_id,
+            location=form.location,
+            standardised=form.standardised == "yes",
+            finance_monthly=form.finance_monthly,
+            photo_data=await _upload(form),
+            settings=settings,
+        )
+    elif step == "disclosure":
+        if form.category is None:
+            raise BadField(field="category")
+        await services.post_disclosure(
+            user,
+            village_id,
+            category=form.category,
+            period=form.period,
+            title=form.title,
+            posted_on=form.day("posted_on") or dt.date.min,
+            sc_signed_by=form.sc_signed_by,
+            photo_data=await _upload(form),
+            settings=settings,
+        )
+    elif step == "inspect":
+        await services.inspect(
+            user,
+            village_id,
+            inspected_on=form.day("inspected_on") or dt.date.min,
+            checklist=form.checklist(CHECKLIST),
+            findings=form.findings,
+            fix_by=form.day("fix_by", required=False),
+        )
+    elif step == "reinspect":
+        if not form.inspection_id.isdigit():
+            raise BadField(field="inspection_id")
+        await services.reinspect(
+            user,
+            int(form.inspection_id),
+            on=form.day("reinspected_on") or dt.date.min,
+            fixed=form.fixed == "yes",
+            note=form.note,
+        )
+    else:
+        raise BadField(field="step")
 
 
 class NoticeBoardPageController(Controller):
@@ -102,91 +140,36 @@ class NoticeBoardPageController(Controller):
 
     @get("/villages/{village_id:int}", name="noticeboards-village")
     async def village(self, request: AnyRequest, village_id: Id) -> Template:
-        return await _page(request, village_id)
+        return await village_page(request)
 
     @post(
         "/villages/{village_id:int}/{step:str}",
         name="noticeboards-step",
         guards=[WRITERS],
         request_max_body_size=MAX_PHOTO_BYTES + 1024 * 1024,
+        opt=form_page(village_page),
     )
     async def step(
         self,
         request: AnyRequest,
-        locale: Locale,
+        user: User,
         village_id: Id,
         step: Annotated[str, PathParameter(max_length=12)],
-    ) -> Template | Redirect:
+        data: StepBody,
+    ) -> Redirect:
         """Save the board, post a disclosure, inspect or re-inspect; a refusal re-shows the
         page with the reason in the user's language."""
-        form = await request.form()
-        user = current_user(request)
-        settings = _settings(request)
-        try:
-            if step == "board":
-                await services.save_board(
-                    user,
-                    village_id,
-                    location=str(form.get("location", "")),
-                    standardised=form.get("standardised") == "yes",
-                    finance_monthly=bool(form.get("finance_monthly")),
-                    photo_data=await _upload(form.get("photo")),
-                    settings=settings,
-                )
-            elif step == "disclosure":
-                category = str(form.get("category", ""))
-                if category not in tuple(Category):
-                    raise BadForm()
-                await services.post_disclosure(
-                    user,
-                    village_id,
-                    category=Category(category),
-                    period=str(form.get("period", "")),
-                    title=str(form.get("title", "")),
-                    posted_on=_date(form.get("posted_on")) or dt.date.min,
-                    sc_signed_by=str(form.get("sc_signed_by", "")),
-                    photo_data=await _upload(form.get("photo")),
-                    settings=settings,
-                )
-            elif step == "inspect":
-                await services.inspect(
-                    user,
-                    village_id,
-                    inspected_on=_date(form.get("inspected_on")) or dt.date.min,
-                    checklist={key: bool(form.get(f"check_{key}")) for key in CHECKLIST},
-                    findings=str(form.get("findings", "")),
-                    fix_by=_date(form.get("fix_by"), required=False),
-                )
-            elif step == "reinspect":
-                inspection_id = str(form.get("inspection_id", ""))
-                if not inspection_id.isdigit():
-                    raise BadForm()
-                await services.reinspect(
-                    user,
-                    int(inspection_id),
-                    on=_date(form.get("reinspected_on")) or dt.date.min,
-                    fixed=form.get("fixed") == "yes",
-                    note=str(form.get("note", "")),
-                )
-            else:
-                raise BadForm()
-        except Invalid as invalid:
-            return await _page(
-                request,
-                village_id,
-                problems=[translate(locale, invalid.key, **invalid.values)],
-                status=invalid.status_code,
-            )
+        await _run(user, _settings(request), village_id, step, data)
         return Redirect(
             f"/villageaffairs/noticeboards/villages/{village_id}", status_code=HTTP_303_SEE_OTHER
         )
 
     @get("/villages/{village_id:int}/sticker.png", name="noticeboards-sticker-png")
     async def sticker_png(
-        self, request: AnyRequest, locale: Locale, village_id: Id
+        self, request: AnyRequest, user: User, locale: Locale, village_id: Id
     ) -> Response[bytes]:
         """The printable QR sticker linking to the village's public page."""
-        village = await require_village(current_user(request), village_id)
+        village = await require_village(user, village_id)
         url = sticker.public_url(_settings(request).base_url, village.code)
         data = sticker.sticker_png(
             url, village.name, village.code, translate(locale, "noticeboards.sticker.caption")
@@ -195,9 +178,9 @@ class NoticeBoardPageController(Controller):
 
     @get("/villages/{village_id:int}/sticker.pdf", name="noticeboards-sticker-pdf")
     async def sticker_pdf(
-        self, request: AnyRequest, locale: Locale, village_id: Id
+        self, request: AnyRequest, user: User, locale: Locale, village_id: Id
     ) -> Response[bytes]:
-        village = await require_village(current_user(request), village_id)
+        village = await require_village(user, village_id)
         url = sticker.public_url(_settings(request).base_url, village.code)
         data = sticker.sticker_pdf(
             url, village.name, village.code, translate(locale, "noticeboards.sticker.caption")
@@ -205,8 +188,8 @@ class NoticeBoardPageController(Controller):
         return _file(data, "application/pdf", f"qr-{village.code}.pdf")
 
     @get("/photos/{photo_id:int}", name="noticeboards-photo")
-    async def photo(self, request: AnyRequest, photo_id: Id) -> Response[bytes]:
-        data, media_type = await services.photo(current_user(request), photo_id)
+    async def photo(self, user: User, photo_id: Id) -> Response[bytes]:
+        data, media_type = await services.photo(user, photo_id)
         return Response(
             data,
             media_type=media_type,
@@ -228,25 +211,25 @@ class NoticeBoardApiController(Controller):
     tags = ["villageaffairs"]
 
     @get("/villages/{village_id:int}", name="noticeboards-api-board")
-    async def board(self, request: AnyRequest, village_id: Id) -> BoardOut | None:
-        await require_village(current_user(request), village_id)
+    async def board(self, user: User, village_id: Id) -> BoardOut | None:
+        await require_village(user, village_id)
         return await services.board_of(village_id)
 
     @get("/villages/{village_id:int}/disclosures", name="noticeboards-api-disclosures")
-    async def disclosures(self, request: AnyRequest, village_id: Id) -> list[DisclosureOut]:
-        await require_village(current_user(request), village_id)
+    async def disclosures(self, user: User, village_id: Id) -> list[DisclosureOut]:
+        await require_village(user, village_id)
         return await services.disclosures(village_id)
 
     @get("/villages/{village_id:int}/missing", name="noticeboards-api-missing")
-    async def missing(self, request: AnyRequest, village_id: Id) -> list[MissingDisclosure]:
+    async def missing(self, user: User, village_id: Id) -> list[MissingDisclosure]:
         """Scheduled disclosures past due and not posted."""
-        await require_village(current_user(request), village_id)
+        await require_village(user, village_id)
         today = today_local()
         return await services.missing_disclosures(village_id, since=since_for(today), today=today)
 
     @get("/villages/{village_id:int}/inspections", name="noticeboards-api-inspections")
-    async def inspections(self, request: AnyRequest, village_id: Id) -> list[InspectionOut]:
-        await require_village(current_user(request), village_id)
+    async def inspections(self, user: User, village_id: Id) -> list[InspectionOut]:
+        await require_village(user, village_id)
         return await services.inspections(village_id)
 
 

@@ -23,13 +23,21 @@ import msgspec
 from tipline import db
 from tipline.auth import CurrentUser
 from tipline.deadlines.services import today_local
-from tipline.errors import Invalid, NotFound
 from tipline.filecleaning import AttachmentLimits, UnsupportedType, clean_attachment
+from tipline.filecleaning.sniff import IMAGE_TYPES
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.settings import Settings
 from villageaffairs.access import require_township_writer, require_village
 from villageaffairs.hooks import VillageHooks
+from villageaffairs.noticeboards.exceptions import (
+    BadDisclosure,
+    BadInspection,
+    InspectionNotFound,
+    LocationRequired,
+    PhotoNotFound,
+    SignOffRequired,
+)
 from villageaffairs.noticeboards.tables import (
     Cadence,
     Category,
@@ -44,7 +52,7 @@ CHANGED = VillageHooks("notice board")
 """Run when a village's board or inspection changes (``campaigns`` re-derives its task)."""
 DISCLOSURE_GRACE_DAYS = 10
 """A period's disclosure is due this many days after the period ends."""
-PHOTO_TYPES = ("image/jpeg", "image/png")
+PHOTO_TYPES = IMAGE_TYPES  # the allow-list is tipline.filecleaning's
 MAX_TEXT = 2000
 CHECKLIST = (
     "fixed_location",  # 设在便于群众观看的固定地点 (2004 Opinions)
@@ -56,36 +64,6 @@ CHECKLIST = (
 )
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-
-
-class BoardNotFound(NotFound):
-    message_key = "noticeboards.error.not_found"
-
-
-class InspectionNotFound(NotFound):
-    message_key = "noticeboards.error.inspection_not_found"
-
-
-class PhotoNotFound(NotFound):
-    message_key = "noticeboards.error.photo_not_found"
-
-
-class BadDisclosure(Invalid):
-    message_key = "noticeboards.error.bad_disclosure"
-
-
-class SignOffRequired(Invalid):
-    """A posting needs the supervisory committee's sign-off (by one of its members)."""
-
-    message_key = "noticeboards.error.sign_off"
-
-
-class BadInspection(Invalid):
-    message_key = "noticeboards.error.bad_inspection"
-
-
-class LocationRequired(Invalid):
-    message_key = "noticeboards.error.location_required"
 
 
 class BoardOut(msgspec.Struct, frozen=True):
