@@ -32,6 +32,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests import trace_scan
+from tests.client import TestClient
 from tests.databases import POSTGRES_DSN, TEMPLATES, base_settings, empty_postgres
 from tests.trace_scan import _remember_receipts, pytest_runtest_logfinish  # noqa: F401
 from tipline import db
@@ -242,14 +243,8 @@ async def own_app(settings: Settings) -> AsyncIterator[Litestar]:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app, base_url="http://testserver.local") as test_client:
-        # The client runs the app (and its lifespan) in its own thread and event loop. A
-        # PostgreSQL pool opened there cannot serve the queries a test makes in its own
-        # loop ("attached to a different loop"), so close it: without a pool, Piccolo
-        # opens a connection per query in whichever loop asks. (SQLite's pooled
-        # connections serve any loop: its pool stays open.)
-        if db.is_postgres():
-            test_client.blocking_portal.call(db.close_pool)
+    """A client of the app in the test's own event loop (``tests/client.py``)."""
+    async with TestClient(app) as test_client:
         yield test_client
 
 
@@ -473,7 +468,7 @@ async def sign_in(
 
 async def extra_client(app: Litestar) -> AsyncTestClient[Litestar]:
     """A second client with its own cookies, sharing the app (and its running lifespan)."""
-    return AsyncTestClient(app, base_url="http://testserver.local")
+    return TestClient(app)
 
 
 async def csrf_form(client: AsyncTestClient[Litestar], page: str, **fields: Any) -> dict[str, Any]:

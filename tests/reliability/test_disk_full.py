@@ -20,8 +20,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from tests.client import TestClient
 from tests.conftest import csrf_form, make_settings
 from tests.databases import migrate
 from tests.reliability import crash
@@ -100,9 +100,7 @@ async def exercise_full_disk(app: Litestar, settings: Settings, disk: Path) -> N
     """Submit, fill the disk, be refused (API and form), check nothing is half-written,
     free the space, submit again."""
     await open_tip_box(settings)
-    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
-        if db.is_postgres():  # the client's loop owns its pool; this test's queries connect anew
-            client.blocking_portal.call(db.close_pool)
+    async with TestClient(app) as client:
         first = await client.post("/api/v1/tips", json={"category": "other", "content": TEXT})
         assert first.status_code == 201, first.text
         acknowledged = 1

@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.client import TestClient
 from tests.conftest import (
     TEST_PASSWORD,
     csrf_form,
@@ -71,12 +72,10 @@ async def test_login_sets_a_strict_http_only_cookie_and_me_answers(client: Clien
 async def test_secure_cookie_when_the_setting_asks(settings: Settings, tmp_path: Any) -> None:
     import dataclasses
 
-    from tipline import db
     from tipline.app import create_app
 
     app = create_app(dataclasses.replace(settings, secure_cookies=True))
-    async with AsyncTestClient(app, base_url="https://testserver.local") as secure_client:
-        secure_client.blocking_portal.call(db.close_pool)  # see the ``client`` fixture
+    async with TestClient(app, base_url="https://testserver.local") as secure_client:
         account = await make_account("county_staff")
         response = await log_in(secure_client, account)
         assert response.status_code == 200

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar, get, post
 from litestar.testing import AsyncTestClient
 
+from tests.client import TestClient
 from tipline.app import create_app
 from tipline.auth import PUBLIC
 from tipline.settings import Settings
@@ -55,7 +56,7 @@ async def test_hsts_only_when_cookies_are_secure(settings: Settings) -> None:
     secure = create_app(
         Settings(data_dir=settings.data_dir, database_url=settings.database_url, scheduler=False)
     )
-    async with AsyncTestClient(secure, base_url="https://testserver.local") as client:
+    async with TestClient(secure, base_url="https://testserver.local") as client:
         for path in ("/", "/health"):
             response = await client.get(path)
             hsts = response.headers["strict-transport-security"]
@@ -240,7 +241,7 @@ def _add_test_routes(app: Litestar) -> None:
 @pytest.fixture
 async def test_client(own_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     _add_test_routes(own_app)
-    async with AsyncTestClient(own_app, base_url=BASE) as client:
+    async with TestClient(own_app, base_url=BASE) as client:
         yield client
 
 
