@@ -23,6 +23,9 @@ class DomainError(Exception):
 
     status_code: ClassVar[int] = 400
     message_key: ClassVar[str] = "error.bad_request"
+    # The template a browser is shown instead of the error page (or a refused form's
+    # page), when the refusal has its own way out (a locked key: sign in again).
+    page: ClassVar[str | None] = None
 
     def __init__(self, message_key: str | None = None, /, **values: Any) -> None:
         self.key = message_key or self.message_key

@@ -7,23 +7,21 @@ officer to sign in again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-import msgspec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import Role, current_user, requires
+from tipline.auth import CurrentUser, Role, User, current_user, requires
 from tipline.cases import services
-from tipline.cases.exceptions import ActionNotHere, KeyLocked
+from tipline.cases.lifecycle import Status
 from tipline.cases.schemas import (
     AccessHolder,
+    ApprovalForm,
     ApprovalOut,
     ApprovalRequestBody,
     AssignBody,
@@ -32,26 +30,32 @@ from tipline.cases.schemas import (
     CaseRow,
     CaseView,
     DecisionBody,
+    DecisionForm,
     GrantBody,
     IdentityOut,
+    OfficerForm,
+    ReasonForm,
     RegisterBody,
+    RegisterForm,
     RegistrationBody,
     ReplyBody,
+    ReplyForm,
     ReplySent,
     RevokeBody,
     TimelineEntry,
     TransitionBody,
+    TransitionForm,
     TransitionOut,
 )
 from tipline.crypto.services import KEY_COOKIE_NAME
 from tipline.errors import DomainError
 from tipline.hotline import services as hotline
-from tipline.intake.schemas import CATEGORIES
+from tipline.intake.schemas import CATEGORIES, Channel
+from tipline.web.forms import form_page
 from tipline.web.i18n import translate
-from tipline.web.templating import NavItem
+from tipline.web.templating import NavItem, request_locale
 
 AnyRequest = Request[Any, Any, Any]
-Locale = NamedDependency[str]
 LedgerNo = Annotated[str, PathParameter(max_length=16, description="ledger number, 2026-000123")]
 Uid = Annotated[str, PathParameter(max_length=32)]
 OFFICERS = requires(Role.officer)
@@ -69,63 +73,14 @@ DONE_MESSAGES = {
     "refused": "cases.done.refused",
     "withdrawn": "cases.done.withdrawn",
 }
-STATUSES = (
-    "received",
-    "registered",
-    "under_assessment",
-    "transferred",
-    "feedback_received",
-    "closed",
-    "merged",
-    "voided",
-)
-CHANNELS = ("web", "phone", "letter", "visit")
 DEADLINE_STATES = ("ok", "warning", "overdue", "none")
 MAX_PAGE = 1_000_000
 ApprovalId = Annotated[int, PathParameter(ge=1)]
 OfficerId = Annotated[int, PathParameter(ge=1)]
-
-
-class ReplyForm(msgspec.Struct):
-    text: str = ""
-
-
-class RegisterForm(msgspec.Struct):
-    category: str = ""
-    township: str = ""
-    summary: str = ""
-    officer: str = ""
-    reason: str = ""
-
-
-class AssignForm(msgspec.Struct):
-    officer: str = ""
-    reason: str = ""
-
-
-class TransitionForm(msgspec.Struct):
-    action: str = ""
-    reason: str = ""
-    merge_into: str = ""
-
-
-class ReasonForm(msgspec.Struct):
-    reason: str = ""
-
-
-class ApprovalForm(msgspec.Struct):
-    action: str = ""
-    reason: str = ""
-
-
-class DecisionForm(msgspec.Struct):
-    decision: str = ""
-    reason: str = ""
-
-
-class GrantForm(msgspec.Struct):
-    officer: str = ""
-    reason: str = ""
+# Every refusal of a case action is shown on the page it came from (a refused approval
+# too: the officer reads why beside the request); a locked key has its own page
+# (KeyLocked.page), a page that cannot be drawn again gets the error page.
+ANY_REFUSAL: tuple[type[DomainError], ...] = (DomainError,)
 
 
 def _int_or_none(text: str | None) -> int | None:
@@ -149,13 +104,10 @@ def _page_link(filters: CaseFilter, page: int) -> str:
     return "/cases?" + urlencode({**kept, "page": page})
 
 
-async def _key(request: AnyRequest) -> X25519PrivateKey:
-    return await services.session_key(current_user(request), request.cookies.get(KEY_COOKIE_NAME))
-
-
-def _locked_page(error: KeyLocked) -> Template:
-    """403 with a way out: sign out and in again (the sign-in page skips the signed-in)."""
-    return Template("cases/locked.html", status_code=error.status_code)
+async def _key(user: CurrentUser, request: AnyRequest) -> X25519PrivateKey:
+    """This session's officer key (:class:`~tipline.cases.exceptions.KeyLocked`, which
+    brings its own page, when it is locked)."""
+    return await services.session_key(user, request.cookies.get(KEY_COOKIE_NAME))
 
 
 def _file_response(file: Any) -> Response[bytes]:
@@ -169,6 +121,52 @@ def _file_response(file: Any) -> Response[bytes]:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _done(request: AnyRequest, done: str | None) -> str | None:
+    key = DONE_MESSAGES.get(done or "")
+    return translate(request_locale(request), key) if key else None
+
+
+async def approvals_page(request: AnyRequest, done: str | None = None) -> Template:
+    """Requests waiting for a second designated officer, and the latest decisions (as
+    refused: ``tipline.web.forms`` adds ``error`` and ``form``)."""
+    return Template(
+        "cases/approvals.html",
+        context={
+            "approvals": await services.list_approvals(current_user(request)),
+            "done": _done(request, done),
+            "error": None,
+        },
+    )
+
+
+async def case_page(request: AnyRequest, done: str | None = None) -> Template:
+    """The tip opened for this session (as refused: ``error`` and the ``form`` typed)."""
+    user = current_user(request)
+    ledger_no = str(request.path_params["ledger_no"])
+    case = await services.open_case(user, await _key(user, request), ledger_no)
+    return Template(
+        "cases/case.html",
+        context={
+            "case": case,
+            "page": await services.case_page(user, ledger_no),
+            "transcript": await hotline.transcript_state_for(ledger_no),
+            "user": user,
+            "categories": CATEGORIES,
+            "done": _done(request, done),
+            "error": None,
+            "form": {},
+        },
+    )
+
+
+def _done_at(ledger_no: str, done: str, anchor: str = "") -> Redirect:
+    return Redirect(f"/cases/{ledger_no}?done={done}{anchor}", status_code=HTTP_303_SEE_OTHER)
+
+
+ON_CASE_PAGE = form_page(case_page, refuse=ANY_REFUSAL)
+ON_APPROVALS_PAGE = form_page(approvals_page, refuse=ANY_REFUSAL)
 
 
 class CasesPageController(Controller):
@@ -191,8 +189,8 @@ class CasesPageController(Controller):
         """The tip ledger (台账) with filters and a search over metadata, 100 tips a page
         (``?page=2``); nothing is decrypted."""
         filters = CaseFilter(
-            status=_choice(status, STATUSES),
-            channel=_choice(channel, CHANNELS),
+            status=_choice(status, tuple(Status)),
+            channel=_choice(channel, tuple(Channel)),
             category=_choice(category, CATEGORIES),
             township=_int_or_none(township),
             officer=_int_or_none(officer),
@@ -208,8 +206,8 @@ class CasesPageController(Controller):
                 "listed": listed,
                 "page_link": lambda n: _page_link(filters, n),
                 "filters": filters,
-                "statuses": STATUSES,
-                "channels": CHANNELS,
+                "statuses": tuple(Status),
+                "channels": tuple(Channel),
                 "categories": CATEGORIES,
                 "deadline_states": DEADLINE_STATES,
                 "townships": await services.township_choices(),
@@ -218,341 +216,150 @@ class CasesPageController(Controller):
         )
 
     @get("/approvals", name="case-approvals")
-    async def approvals(
-        self, request: AnyRequest, locale: Locale, done: FromQuery[str | None] = None
-    ) -> Template:
+    async def approvals(self, request: AnyRequest, done: FromQuery[str | None] = None) -> Template:
         """Requests waiting for a second designated officer, and the latest decisions."""
-        return await self._approvals_page(request, locale, done=done)
+        return await approvals_page(request, done)
 
-    async def _approvals_page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-    ) -> Template:
-        key = DONE_MESSAGES.get(done or "")
-        return Template(
-            "cases/approvals.html",
-            context={
-                "approvals": await services.list_approvals(current_user(request)),
-                "done": translate(locale, key) if key else None,
-                "error": translate(locale, error.key, **error.values) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
-    @post("/approvals/{approval_id:int}/withdraw", name="case-approval-withdraw")
+    @post(
+        "/approvals/{approval_id:int}/withdraw",
+        name="case-approval-withdraw",
+        opt=ON_APPROVALS_PAGE,
+    )
     async def withdraw(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        approval_id: ApprovalId,
-        data: URLEncodedBody[ReasonForm],
-    ) -> Template | Redirect:
+        self, user: User, approval_id: ApprovalId, data: URLEncodedBody[ReasonForm]
+    ) -> Redirect:
         """Withdraw one's own pending request, with a reason."""
-        try:
-            await services.withdraw_approval(current_user(request), approval_id, data.reason)
-        except DomainError as error:
-            return await self._approvals_page(request, locale, error=error)
+        await services.withdraw_approval(user, approval_id, data.body().reason)
         return Redirect("/cases/approvals?done=withdrawn", status_code=HTTP_303_SEE_OTHER)
 
-    @post("/approvals/{approval_id:int}", name="case-approval-decide")
+    @post("/approvals/{approval_id:int}", name="case-approval-decide", opt=ON_APPROVALS_PAGE)
     async def decide(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        approval_id: ApprovalId,
-        data: URLEncodedBody[DecisionForm],
-    ) -> Template | Redirect:
+        self, user: User, approval_id: ApprovalId, data: URLEncodedBody[DecisionForm]
+    ) -> Redirect:
         """Approve or refuse a request (never one's own), with a reason."""
-        try:
-            if data.decision not in ("approve", "refuse"):
-                raise ActionNotHere()
-            await services.decide_approval(
-                current_user(request), approval_id, data.decision == "approve", data.reason
-            )
-        except DomainError as error:
-            return await self._approvals_page(request, locale, error=error)
-        done = "approved" if data.decision == "approve" else "refused"
+        body = data.body()
+        await services.decide_approval(user, approval_id, body.approve, body.reason)
+        done = "approved" if body.approve else "refused"
         return Redirect(f"/cases/approvals?done={done}", status_code=HTTP_303_SEE_OTHER)
 
-    async def _case_page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        ledger_no: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-        text: str = "",
-        form: dict[str, Any] | None = None,
-    ) -> Template:
-        user = current_user(request)
-        try:
-            case = await services.open_case(user, await _key(request), ledger_no)
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        key = DONE_MESSAGES.get(done or "")
-        return Template(
-            "cases/case.html",
-            context={
-                "case": case,
-                "page": await services.case_page(user, ledger_no),
-                "transcript": await hotline.transcript_state_for(ledger_no),
-                "user": user,
-                "categories": CATEGORIES,
-                "done": translate(locale, key) if key else None,
-                "error": translate(locale, error.key, **error.values) if error else None,
-                "text": text,
-                "form": form or {},
-            },
-            status_code=error.status_code if error else 200,
-        )
-
-    async def _act(
-        self,
-        request: AnyRequest,
-        locale: str,
-        ledger_no: str,
-        action: Callable[[], Awaitable[Any]],
-        done: str,
-        form: dict[str, Any],
-        anchor: str = "",
-    ) -> Template | Redirect:
-        """Run one case action; on a refusal show the case page again with the message."""
-        try:
-            await action()
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        except DomainError as error:
-            return await self._case_page(request, locale, ledger_no, error=error, form=form)
-        return Redirect(f"/cases/{ledger_no}?done={done}{anchor}", status_code=HTTP_303_SEE_OTHER)
-
-    @post("/{ledger_no:str}/register", name="case-register")
+    @post("/{ledger_no:str}/register", name="case-register", opt=ON_CASE_PAGE)
     async def register(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[RegisterForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[RegisterForm]
+    ) -> Redirect:
         """Register the tip (登记): category, township, summary, officer, with a reason."""
-        user = current_user(request)
-        body = RegisterBody(
-            category=data.category,
-            summary=data.summary,
-            reason=data.reason,
-            township_id=_int_or_none(data.township),
-            assigned_officer_id=_int_or_none(data.officer),
-        )
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.register(user, ledger_no, body),
-            "registered",
-            msgspec.structs.asdict(data),
-        )
+        await services.register(user, ledger_no, data.register())
+        return _done_at(ledger_no, "registered")
 
-    @post("/{ledger_no:str}/registration", name="case-registration")
+    @post("/{ledger_no:str}/registration", name="case-registration", opt=ON_CASE_PAGE)
     async def correct_registration(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[RegisterForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[RegisterForm]
+    ) -> Redirect:
         """Correct the registration (category, township, summary), with a reason."""
-        user = current_user(request)
-        body = RegistrationBody(
-            category=data.category,
-            summary=data.summary,
-            reason=data.reason,
-            township_id=_int_or_none(data.township),
-        )
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.correct_registration(user, ledger_no, body),
-            "corrected",
-            msgspec.structs.asdict(data),
-        )
+        await services.correct_registration(user, ledger_no, data.registration())
+        return _done_at(ledger_no, "corrected")
 
-    @post("/{ledger_no:str}/assign", name="case-assign")
+    @post("/{ledger_no:str}/assign", name="case-assign", opt=ON_CASE_PAGE)
     async def assign(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[AssignForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[OfficerForm]
+    ) -> Redirect:
         """Name the officer in charge of the tip."""
-        user = current_user(request)
-        officer_id = _int_or_none(data.officer) or 0
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.assign(user, ledger_no, officer_id, data.reason),
-            "assigned",
-            msgspec.structs.asdict(data),
-        )
+        body = data.assign()
+        await services.assign(user, ledger_no, body.officer_id, body.reason)
+        return _done_at(ledger_no, "assigned")
 
-    @post("/{ledger_no:str}/transitions", name="case-transition")
+    @post("/{ledger_no:str}/transitions", name="case-transition", opt=ON_CASE_PAGE)
     async def transition(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[TransitionForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[TransitionForm]
+    ) -> Redirect:
         """Assess, close or merge the tip, with a reason."""
-        user = current_user(request)
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.transition(
-                user, ledger_no, data.action, data.reason, data.merge_into or None
-            ),
-            "transition",
-            msgspec.structs.asdict(data),
-        )
+        body = data.body()
+        await services.transition(user, ledger_no, body.action, body.reason, body.merge_into)
+        return _done_at(ledger_no, "transition")
 
-    @post("/{ledger_no:str}/approvals", name="case-approval-request")
+    @post("/{ledger_no:str}/approvals", name="case-approval-request", opt=ON_CASE_PAGE)
     async def request_approval(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[ApprovalForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[ApprovalForm]
+    ) -> Redirect:
         """Ask a second officer to approve voiding, closing without transfer or opening
         the real-name identity."""
-        user = current_user(request)
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.request_approval(user, ledger_no, data.action, data.reason),
-            "requested",
-            msgspec.structs.asdict(data),
-            "#approvals",
-        )
+        body = data.body()
+        await services.request_approval(user, ledger_no, body.action, body.reason)
+        return _done_at(ledger_no, "requested", "#approvals")
 
-    @post("/{ledger_no:str}/access", name="case-access-grant")
+    @post("/{ledger_no:str}/access", name="case-access-grant", opt=ON_CASE_PAGE)
     async def grant(
         self,
         request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
-        data: URLEncodedBody[GrantForm],
-    ) -> Template | Redirect:
+        data: URLEncodedBody[OfficerForm],
+    ) -> Redirect:
         """Re-seal the tip's key to another designated officer."""
-        user = current_user(request)
-        officer_id = _int_or_none(data.officer) or 0
+        body = data.grant()
+        key = await _key(user, request)
+        await services.grant_access(user, key, ledger_no, body.officer_id, body.reason)
+        return _done_at(ledger_no, "granted", "#access")
 
-        async def run() -> None:
-            await services.grant_access(
-                user, await _key(request), ledger_no, officer_id, data.reason
-            )
-
-        return await self._act(
-            request, locale, ledger_no, run, "granted", msgspec.structs.asdict(data), "#access"
-        )
-
-    @post("/{ledger_no:str}/access/{officer_id:int}/revoke", name="case-access-revoke")
+    @post(
+        "/{ledger_no:str}/access/{officer_id:int}/revoke",
+        name="case-access-revoke",
+        opt=ON_CASE_PAGE,
+    )
     async def revoke(
         self,
-        request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
         officer_id: OfficerId,
         data: URLEncodedBody[ReasonForm],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Remove an officer's sealed copies of the tip's key."""
-        user = current_user(request)
-        return await self._act(
-            request,
-            locale,
-            ledger_no,
-            lambda: services.revoke_access(user, ledger_no, officer_id, data.reason),
-            "revoked",
-            {"revoke_reason": data.reason},
-            "#access",
-        )
+        await services.revoke_access(user, ledger_no, officer_id, data.body().reason)
+        return _done_at(ledger_no, "revoked", "#access")
 
     @post("/{ledger_no:str}/identity/{approval_id:int}", name="case-identity-open")
     async def open_identity(
-        self,
-        request: AnyRequest,
-        ledger_no: LedgerNo,
-        approval_id: ApprovalId,
+        self, request: AnyRequest, user: User, ledger_no: LedgerNo, approval_id: ApprovalId
     ) -> Template:
         """Open the real-name identity once, under this officer's approved request
         (recorded as ``tip.identity_opened``)."""
-        try:
-            key = await _key(request)
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        identity = await services.open_identity(current_user(request), key, ledger_no, approval_id)
+        key = await _key(user, request)
+        identity = await services.open_identity(user, key, ledger_no, approval_id)
         return Template("cases/identity.html", context={"identity": identity})
 
     @get("/{ledger_no:str}", name="case")
     async def show(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        done: FromQuery[str | None] = None,
+        self, request: AnyRequest, ledger_no: LedgerNo, done: FromQuery[str | None] = None
     ) -> Template:
         """The tip opened for this session (recorded as ``tip.viewed``)."""
-        return await self._case_page(request, locale, ledger_no, done=done)
+        return await case_page(request, done)
 
     @get("/{ledger_no:str}/attachments/{uid:str}", name="case-attachment")
     async def attachment(
         self,
         request: AnyRequest,
+        user: User,
         ledger_no: LedgerNo,
         uid: Uid,
         inline: FromQuery[bool] = False,
-    ) -> Response[bytes] | Template:
+    ) -> Response[bytes]:
         """An attachment decrypted for download (``inline=true``: a JPEG/PNG shown in the
         page); recorded as ``tip.attachment_downloaded``."""
-        try:
-            key = await _key(request)
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        file = await services.open_attachment(
-            current_user(request), key, ledger_no, uid, inline=inline
-        )
+        key = await _key(user, request)
+        file = await services.open_attachment(user, key, ledger_no, uid, inline=inline)
         return _file_response(file)
 
-    @post("/{ledger_no:str}/messages", name="case-reply")
+    @post("/{ledger_no:str}/messages", name="case-reply", opt=form_page(case_page))
     async def reply(
         self,
         request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
         data: URLEncodedBody[ReplyForm],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Reply to the tipster (recorded as ``tip.message_sent``)."""
-        try:
-            key = await _key(request)
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        try:
-            await services.reply(current_user(request), key, ledger_no, data.text)
-        except KeyLocked as locked:
-            return _locked_page(locked)
-        except DomainError as error:
-            if error.status_code != 400:
-                raise
-            return await self._case_page(request, locale, ledger_no, error=error, text=data.text)
-        return Redirect(f"/cases/{ledger_no}?done=sent#messages", status_code=HTTP_303_SEE_OTHER)
+        key = await _key(user, request)
+        await services.reply(user, key, ledger_no, data.body().text)
+        return _done_at(ledger_no, "sent", "#messages")
 
 
 class CasesApiController(Controller):
@@ -590,94 +397,84 @@ class CasesApiController(Controller):
         return await services.list_cases(filters)
 
     @get("/approvals", name="case-approvals-api")
-    async def approvals(self, request: AnyRequest) -> list[ApprovalOut]:
+    async def approvals(self, user: User) -> list[ApprovalOut]:
         """Pending two-person requests (oldest first), then the latest decisions."""
-        return await services.list_approvals(current_user(request))
+        return await services.list_approvals(user)
 
     @post(
         "/approvals/{approval_id:int}/withdraw", name="case-approval-withdraw-api", status_code=200
     )
     async def withdraw(
-        self, request: AnyRequest, approval_id: ApprovalId, data: JSONBody[RevokeBody]
+        self, user: User, approval_id: ApprovalId, data: JSONBody[RevokeBody]
     ) -> ApprovalOut:
         """Withdraw one's own pending request (403 for another officer's)."""
-        return await services.withdraw_approval(current_user(request), approval_id, data.reason)
+        return await services.withdraw_approval(user, approval_id, data.reason)
 
     @post("/approvals/{approval_id:int}", name="case-approval-decide-api", status_code=200)
     async def decide(
-        self, request: AnyRequest, approval_id: ApprovalId, data: JSONBody[DecisionBody]
+        self, user: User, approval_id: ApprovalId, data: JSONBody[DecisionBody]
     ) -> ApprovalOut:
         """Approve or refuse a request of another officer (403 for one's own); approving
         a void or close without transfer applies it at once."""
-        return await services.decide_approval(
-            current_user(request), approval_id, data.approve, data.reason
-        )
+        return await services.decide_approval(user, approval_id, data.approve, data.reason)
 
     @get("/{ledger_no:str}", name="case-api")
-    async def show(self, request: AnyRequest, ledger_no: LedgerNo) -> CaseView:
+    async def show(self, request: AnyRequest, user: User, ledger_no: LedgerNo) -> CaseView:
         """The tip decrypted with this session's key, without the real-name section;
         403 ``cases.error.key_locked`` when the key cookie is missing."""
-        return await services.open_case(current_user(request), await _key(request), ledger_no)
+        return await services.open_case(user, await _key(user, request), ledger_no)
 
     @get("/{ledger_no:str}/attachments/{uid:str}", name="case-attachment-api")
     async def attachment(
-        self, request: AnyRequest, ledger_no: LedgerNo, uid: Uid
+        self, request: AnyRequest, user: User, ledger_no: LedgerNo, uid: Uid
     ) -> Response[bytes]:
         """An attachment decrypted, as a download."""
-        file = await services.open_attachment(
-            current_user(request), await _key(request), ledger_no, uid
-        )
+        file = await services.open_attachment(user, await _key(user, request), ledger_no, uid)
         return _file_response(file)
 
     @post("/{ledger_no:str}/messages", name="case-reply-api", status_code=201)
     async def reply(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[ReplyBody]
+        self, request: AnyRequest, user: User, ledger_no: LedgerNo, data: JSONBody[ReplyBody]
     ) -> ReplySent:
         """Reply to the tipster; the tipster, the officers and the escrow key can read it."""
-        message_id = await services.reply(
-            current_user(request), await _key(request), ledger_no, data.text
-        )
+        message_id = await services.reply(user, await _key(user, request), ledger_no, data.text)
         return ReplySent(message_id=message_id)
 
     @post("/{ledger_no:str}/register", name="case-register-api", status_code=201)
     async def register(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[RegisterBody]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[RegisterBody]
     ) -> CaseFileOut:
         """Register a received tip (登记); ``tip.registered`` with the reason."""
-        return await services.register(current_user(request), ledger_no, data)
+        return await services.register(user, ledger_no, data)
 
     @post("/{ledger_no:str}/registration", name="case-registration-api", status_code=200)
     async def correct_registration(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[RegistrationBody]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[RegistrationBody]
     ) -> CaseFileOut:
         """Correct category, township or summary; ``tip.registration_corrected``."""
-        return await services.correct_registration(current_user(request), ledger_no, data)
+        return await services.correct_registration(user, ledger_no, data)
 
     @post("/{ledger_no:str}/assign", name="case-assign-api", status_code=200)
     async def assign(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[AssignBody]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[AssignBody]
     ) -> CaseFileOut:
         """Name the officer in charge of a registered tip; ``tip.assigned``."""
-        return await services.assign(current_user(request), ledger_no, data.officer_id, data.reason)
+        return await services.assign(user, ledger_no, data.officer_id, data.reason)
 
     @post("/{ledger_no:str}/transitions", name="case-transition-api", status_code=200)
     async def transition(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[TransitionBody]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[TransitionBody]
     ) -> TransitionOut:
         """``assess``, ``close`` or ``merge`` (with ``merge_into``); 409 when the status
         does not allow it (or someone else acted first)."""
-        return await services.transition(
-            current_user(request), ledger_no, data.action, data.reason, data.merge_into
-        )
+        return await services.transition(user, ledger_no, data.action, data.reason, data.merge_into)
 
     @post("/{ledger_no:str}/approvals", name="case-approval-request-api", status_code=201)
     async def request_approval(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[ApprovalRequestBody]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[ApprovalRequestBody]
     ) -> ApprovalOut:
         """Request ``void``, ``close_without_transfer`` or ``open_identity``."""
-        return await services.request_approval(
-            current_user(request), ledger_no, data.action, data.reason
-        )
+        return await services.request_approval(user, ledger_no, data.action, data.reason)
 
     @get("/{ledger_no:str}/timeline", name="case-timeline-api")
     async def timeline(self, ledger_no: LedgerNo) -> list[TimelineEntry]:
@@ -691,11 +488,11 @@ class CasesApiController(Controller):
 
     @post("/{ledger_no:str}/access", name="case-access-grant-api", status_code=201)
     async def grant(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[GrantBody]
+        self, request: AnyRequest, user: User, ledger_no: LedgerNo, data: JSONBody[GrantBody]
     ) -> list[AccessHolder]:
         """Re-seal the tip's key to another designated officer; ``tip.access_granted``."""
         return await services.grant_access(
-            current_user(request), await _key(request), ledger_no, data.officer_id, data.reason
+            user, await _key(user, request), ledger_no, data.officer_id, data.reason
         )
 
     @post(
@@ -705,15 +502,13 @@ class CasesApiController(Controller):
     )
     async def revoke(
         self,
-        request: AnyRequest,
+        user: User,
         ledger_no: LedgerNo,
         officer_id: OfficerId,
         data: JSONBody[RevokeBody],
     ) -> list[AccessHolder]:
         """Remove an officer's sealed copies (never the escrow's or the last officer's)."""
-        return await services.revoke_access(
-            current_user(request), ledger_no, officer_id, data.reason
-        )
+        return await services.revoke_access(user, ledger_no, officer_id, data.reason)
 
     @post(
         "/{ledger_no:str}/identity/{approval_id:int}",
@@ -721,12 +516,10 @@ class CasesApiController(Controller):
         status_code=200,
     )
     async def open_identity(
-        self, request: AnyRequest, ledger_no: LedgerNo, approval_id: ApprovalId
+        self, request: AnyRequest, user: User, ledger_no: LedgerNo, approval_id: ApprovalId
     ) -> IdentityOut:
         """Open the real-name identity once under this officer's approved request."""
-        return await services.open_identity(
-            current_user(request), await _key(request), ledger_no, approval_id
-        )
+        return await services.open_identity(user, await _key(user, request), ledger_no, approval_id)
 
 
 # The pages of the top navigation (registered by tipline.app, which orders the bar).

@@ -5,6 +5,12 @@ from __future__ import annotations
 from tipline.errors import Conflict, Forbidden, Invalid, NotFound
 
 
+class CaseInvalid(Invalid):
+    """The root of the case pages' refusals of what was typed."""
+
+    message_key = "error.bad_request"
+
+
 class CaseNotFound(NotFound):
     """No tip (or no attachment of it) under this ledger number."""
 
@@ -16,6 +22,7 @@ class KeyLocked(Forbidden):
     altered, or belongs to a session that ended. Signing in again unlocks it."""
 
     message_key = "cases.error.key_locked"
+    page = "cases/locked.html"  # a browser gets the way out: sign in again
 
 
 class NotARecipient(Forbidden):
@@ -32,13 +39,13 @@ class TransitionNotAllowed(Conflict):
     message_key = "cases.error.transition_not_allowed"
 
 
-class ReasonRequired(Invalid):
+class ReasonRequired(CaseInvalid):
     """Every step of a tip is signed with a reason (监督执纪工作规则 Art. 23)."""
 
     message_key = "cases.error.reason_required"
 
 
-class InvalidRegistration(Invalid):
+class InvalidRegistration(CaseInvalid):
     """A registration field is missing or unknown (category, township, summary, officer)."""
 
     message_key = "cases.error.invalid_registration"
@@ -56,13 +63,13 @@ class NeedsApproval(Conflict):
     message_key = "cases.error.needs_approval"
 
 
-class ActionNotHere(Invalid):
+class ActionNotHere(CaseInvalid):
     """An action this page does not carry out (transfer and feedback have their own pages)."""
 
     message_key = "cases.error.action_not_here"
 
 
-class InvalidMergeTarget(Invalid):
+class InvalidMergeTarget(CaseInvalid):
     """A tip merges into another existing, open-or-handled tip: not itself, not a merged
     or voided one."""
 
@@ -103,7 +110,7 @@ class NoIdentity(Conflict):
     message_key = "cases.error.no_identity"
 
 
-class UnknownOfficer(Invalid):
+class UnknownOfficer(CaseInvalid):
     """Not an active designated officer with a key."""
 
     message_key = "cases.error.unknown_officer"

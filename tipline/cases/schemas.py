@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from tipline.cases.exceptions import ActionNotHere
 from tipline.intake.schemas import MAX_MESSAGE_CHARS, MessageOut, TipFields
 
 
@@ -235,3 +236,99 @@ class IdentityHistoryEntry(msgspec.Struct, frozen=True):
     at: str
     officer: str
     reason: str
+
+
+# The case pages' forms. A page's form posts text (an empty select is ""), so each
+# field is a string with a default and the refused form is shown back as typed; each
+# derives the API's body above, and the page and the API hand the services the same.
+
+
+def _id(text: str) -> int | None:
+    """An id as a select posts it ("" for none, anything else not a number for none)."""
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+class ReplyForm(msgspec.Struct, frozen=True):
+    text: str = ""
+
+    def body(self) -> ReplyBody:
+        return ReplyBody(text=self.text)
+
+
+class RegisterForm(msgspec.Struct, frozen=True):
+    """The registration form (register, and correct a registration: no officer)."""
+
+    category: str = ""
+    township: str = ""
+    summary: str = ""
+    officer: str = ""
+    reason: str = ""
+
+    def register(self) -> RegisterBody:
+        return RegisterBody(
+            category=self.category,
+            summary=self.summary,
+            reason=self.reason,
+            township_id=_id(self.township),
+            assigned_officer_id=_id(self.officer),
+        )
+
+    def registration(self) -> RegistrationBody:
+        return RegistrationBody(
+            category=self.category,
+            summary=self.summary,
+            reason=self.reason,
+            township_id=_id(self.township),
+        )
+
+
+class OfficerForm(msgspec.Struct, frozen=True):
+    """An officer chosen with a reason: assign the tip, grant access to it."""
+
+    officer: str = ""
+    reason: str = ""
+
+    def assign(self) -> AssignBody:
+        return AssignBody(officer_id=_id(self.officer) or 0, reason=self.reason)
+
+    def grant(self) -> GrantBody:
+        return GrantBody(officer_id=_id(self.officer) or 0, reason=self.reason)
+
+
+class TransitionForm(msgspec.Struct, frozen=True):
+    action: str = ""
+    reason: str = ""
+    merge_into: str = ""
+
+    def body(self) -> TransitionBody:
+        return TransitionBody(
+            action=self.action, reason=self.reason, merge_into=self.merge_into or None
+        )
+
+
+class ApprovalForm(msgspec.Struct, frozen=True):
+    action: str = ""
+    reason: str = ""
+
+    def body(self) -> ApprovalRequestBody:
+        return ApprovalRequestBody(action=self.action, reason=self.reason)
+
+
+class DecisionForm(msgspec.Struct, frozen=True):
+    decision: str = ""
+    reason: str = ""
+
+    def body(self) -> DecisionBody:
+        if self.decision not in ("approve", "refuse"):
+            raise ActionNotHere(field="decision")
+        return DecisionBody(approve=self.decision == "approve", reason=self.reason)
+
+
+class ReasonForm(msgspec.Struct, frozen=True):
+    """A reason alone: withdraw a request, revoke an officer's access."""
+
+    reason: str = ""
+
+    def body(self) -> RevokeBody:
+        return RevokeBody(reason=self.reason)

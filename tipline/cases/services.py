@@ -277,9 +277,9 @@ def _reason(text: str | None) -> str:
     """The reason an officer signs a step with: required, kept as written (trimmed)."""
     cleaned = (text or "").strip()
     if not cleaned:
-        raise ReasonRequired()
+        raise ReasonRequired(field="reason")
     if len(cleaned) > MAX_REASON_CHARS:
-        raise ReasonRequired()
+        raise ReasonRequired(field="reason")
     return cleaned
 
 
@@ -543,7 +543,7 @@ async def _check_officer(officer_id: int) -> str:
         .first()
     )
     if row is None:
-        raise UnknownOfficer()
+        raise UnknownOfficer(field="officer")
     return str(row["display_name"])
 
 
@@ -552,16 +552,16 @@ async def _check_township(township_id: int | None) -> None:
         return
     row = await OrgUnit.select(OrgUnit.kind).where(OrgUnit.id == township_id).first()
     if row is None or row["kind"] not in TOWNSHIP_KINDS:
-        raise InvalidRegistration("cases.error.unknown_township")
+        raise InvalidRegistration("cases.error.unknown_township", field="township")
 
 
 async def _check_registration(category: str, summary: str, township_id: int | None) -> str:
     """The summary as stored, once category, summary and township are checked."""
     if category not in CATEGORIES:
-        raise InvalidRegistration("cases.error.unknown_category")
+        raise InvalidRegistration("cases.error.unknown_category", field="category")
     cleaned = summary.strip()
     if not cleaned or len(cleaned) > MAX_SUMMARY_CHARS:
-        raise InvalidRegistration("cases.error.summary_required")
+        raise InvalidRegistration("cases.error.summary_required", field="summary")
     await _check_township(township_id)
     return cleaned
 
@@ -720,10 +720,10 @@ async def _merge_target(tip: dict[str, Any], merge_into: str | None) -> str:
     tip itself nor merged or voided (so a chain of merges always ends at a live tip)."""
     target_no = (merge_into or "").strip()
     if not LEDGER_NO.fullmatch(target_no) or target_no == tip["ledger_no"]:
-        raise InvalidMergeTarget()
+        raise InvalidMergeTarget(field="merge_into")
     target = await Tip.select(Tip.id, Tip.status).where(Tip.ledger_no == target_no).first()
     if target is None or target["status"] in (Status.merged, Status.voided):
-        raise InvalidMergeTarget()
+        raise InvalidMergeTarget(field="merge_into")
     return target_no
 
 
@@ -1154,7 +1154,7 @@ async def grant_access(
     await _check_officer(officer_id)
     recipients = [r for r in await crypto.active_recipients([officer_id]) if r.kind == "officer"]
     if not recipients:
-        raise UnknownOfficer()
+        raise UnknownOfficer(field="officer")
     (recipient,) = recipients
     keys = {"content": await _content_key(tip_id, user, key)}
     if tip["has_identity"]:

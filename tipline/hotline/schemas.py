@@ -7,11 +7,17 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from tipline.intake.schemas import MAX_CONTENT_CHARS, MAX_SHORT_CHARS, IdentityBody, TipFields
+from tipline.intake.schemas import (
+    MAX_CONTENT_CHARS,
+    MAX_SHORT_CHARS,
+    Channel,
+    IdentityBody,
+    TipFields,
+)
 
-# The channels an officer enters (Tip.channel); "web" is the tip box's own.
-CHANNELS: Final = ("phone", "letter", "visit")
-HotlineChannel = Literal["phone", "letter", "visit"]
+# The channels an officer enters (Tip.channel); "web" is the tip box's own (refused
+# here as tipline.hotline.exceptions.UnknownChannel).
+CHANNELS: Final = tuple(channel for channel in Channel if channel is not Channel.web)
 TranscriptStatus = Literal["awaiting", "confirmed", "corrected"]
 
 Short = Annotated[str, Meta(max_length=MAX_SHORT_CHARS)]
@@ -25,7 +31,7 @@ class HotlineTipBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     section, sealed apart from the rest.
     """
 
-    channel: HotlineChannel
+    channel: Channel
     category: Annotated[str, Meta(min_length=1, max_length=32)]
     content: Annotated[str, Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
     township: int | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta
 
+from tipline.custody_hooks import Status
 from tipline.ledger.checkpoints import Receipt
 
 MAX_CONTENT_CHARS: Final = 10_000
@@ -24,18 +26,27 @@ CATEGORIES: Final = (
     "other",
 )
 
-Channel = Literal["web", "phone", "letter", "visit"]
+
+class Channel(StrEnum):
+    """How a tip came in (``Tip.channel``): the tip box, or an officer wrote it down
+    (``tipline.hotline``)."""
+
+    web = "web"
+    phone = "phone"
+    letter = "letter"
+    visit = "visit"
+
 
 # What a tipster is told about each status of a tip (plain words, not the workflow's).
-TIPSTER_STATUS: Final = {
-    "received": "received",
-    "registered": "received",
-    "under_assessment": "under_review",
-    "transferred": "transferred",
-    "feedback_received": "feedback_received",
-    "closed": "closed",
-    "merged": "closed",
-    "voided": "closed",
+TIPSTER_STATUS: Final[dict[str, str]] = {
+    Status.received: "received",
+    Status.registered: "received",
+    Status.under_assessment: "under_review",
+    Status.transferred: "transferred",
+    Status.feedback_received: "feedback_received",
+    Status.closed: "closed",
+    Status.merged: "closed",
+    Status.voided: "closed",
 }
 
 Short = Annotated[str, Meta(max_length=MAX_SHORT_CHARS)]
@@ -135,7 +146,7 @@ class TipsterTipOut(msgspec.Struct, frozen=True):
     messages: list[MessageOut]
     # web, or phone/letter/visit: an officer wrote the tip down (tipline.hotline shows
     # the caller that transcript to confirm or correct).
-    channel: str = "web"
+    channel: str = Channel.web
     # The receipt anyone can check (issue 5): the tip.received event's number in the
     # custody ledger, the hash commitment to the sealed submission it records, and
     # its inclusion proof against the latest signed checkpoint (None until one holds it).

@@ -56,6 +56,7 @@ from tipline.intake.schemas import (
     MAX_SHORT_CHARS,
     TIPSTER_STATUS,
     AttachmentInfo,
+    Channel,
     IdentityBody,
     MessageOut,
     OpenedAttachment,
@@ -390,7 +391,7 @@ async def submit_tip(
     data: TipInput,
     files: Sequence[UploadedFile] = (),
     *,
-    channel: str = "web",
+    channel: str = Channel.web,
     actor: Actor = TIPSTER,
 ) -> SubmittedTip:
     """Store a sealed tip with its ledger number and ``tip.received`` event; return its
@@ -455,7 +456,7 @@ async def submit_tip(
                         year,
                         seq,
                         channel,
-                        "received",
+                        custody_hooks.Status.received,
                         received_at,
                         mac,
                         tipster_public.hex(),

@@ -160,6 +160,8 @@ class _RefusedForm(Response[Any]):
 def domain_error_handler(
     request: Request[Any, Any, Any], exc: DomainError, *, form: bool = True
 ) -> Response[Any]:
+    if not wants_json(request) and exc.page is not None:
+        return Template(exc.page, status_code=exc.status_code, media_type=MediaType.HTML)
     if not wants_json(request) and form:
         page = form_page_of(request)
         if page is not None and page.applies_to(exc):
