@@ -73,7 +73,8 @@ MAP: dict[str, str] = {
     "tipline.accounts": SHARED,
     "tipline.orgunits": SHARED,
     "tipline.ledger": SHARED,
-    "tipline.deadlines": SHARED,
+    "tipline.workdays": SHARED,
+    "tipline.scheduler": SHARED,
     "tipline.notifications": SHARED,
     "tipline.filecleaning": SHARED,
     # the tip side proper

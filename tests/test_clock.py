@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 
 from tests.conftest import CHINA, TEST_TODAY, moved_clock
-from tipline.deadlines.services import today_local
+from tipline.workdays.services import today_local
 
 
 def test_a_moved_clock_is_the_service_s_today_in_every_thread() -> None:

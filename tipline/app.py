@@ -26,8 +26,6 @@ from tipline.accounts.sessions import SessionMiddleware
 from tipline.auth import PUBLIC, USER_DEPENDENCY
 from tipline.authorities import controllers as authorities_controllers
 from tipline.cases import controllers as cases_controllers
-from tipline.deadlines import controllers as deadlines_controllers
-from tipline.deadlines.scheduler import Job, register_job, run_scheduler
 from tipline.duedates import controllers as duedates_controllers
 from tipline.duedates import services as duedates_services
 from tipline.hotline import controllers as hotline_controllers
@@ -41,6 +39,8 @@ from tipline.notifications import services as notifications_services
 from tipline.orgunits import controllers as orgunits_controllers
 from tipline.oversight import controllers as oversight_controllers
 from tipline.oversight.services import verify_job
+from tipline.scheduler import controllers as scheduler_controllers
+from tipline.scheduler.services import Job, register_job, run_scheduler
 from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
 from tipline.web.errors import EXCEPTION_HANDLERS
@@ -53,6 +53,7 @@ from tipline.web.openapi import (
 )
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, register_nav, request_locale
+from tipline.workdays import controllers as workdays_controllers
 from villageaffairs import legal
 from villageaffairs import registers as villageaffairs_registers
 from villageaffairs.campaigns import controllers as campaigns_controllers
@@ -69,7 +70,8 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 register_nav(
     *accounts_controllers.NAV,
     *orgunits_controllers.NAV,
-    *deadlines_controllers.NAV,
+    *workdays_controllers.NAV,
+    *scheduler_controllers.NAV,
     *ledger_controllers.NAV,
     *cases_controllers.NAV,
     *authorities_controllers.NAV,
@@ -159,7 +161,8 @@ def build_app(settings: Settings) -> Litestar:
             *accounts_controllers.route_handlers,
             *orgunits_controllers.route_handlers,
             *ledger_controllers.route_handlers,
-            *deadlines_controllers.route_handlers,
+            *workdays_controllers.route_handlers,
+            *scheduler_controllers.route_handlers,
             *intake_controllers.route_handlers,
             *hotline_controllers.route_handlers,
             *cases_controllers.route_handlers,

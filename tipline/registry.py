@@ -12,7 +12,8 @@ APP_REGISTRY = AppRegistry(
         "tipline.orgunits.piccolo_app",
         "tipline.accounts.piccolo_app",
         "tipline.notifications.piccolo_app",
-        "tipline.deadlines.piccolo_app",
+        # app_name "deadlines" (migrations/deadlines/): the calendar and the scheduler's table
+        "tipline.workdays.piccolo_app",
         "tipline.crypto.piccolo_app",
         "tipline.intake.piccolo_app",
         "tipline.cases.piccolo_app",

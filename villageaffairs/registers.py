@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tipline.deadlines.scheduler import Job
+from tipline.scheduler.services import Job
 from tipline.web.templating import NavItem
 from villageaffairs.appraisals import controllers as appraisals_controllers
 from villageaffairs.committees import controllers as committees_controllers

@@ -25,11 +25,11 @@ from litestar import Litestar
 
 from tests.conftest import REPO_ROOT, cli_env, next_totp_code, run_cli
 from tests.tipline.intake.support import open_tip_box
-from tipline.deadlines.scheduler import JOBS
-from tipline.deadlines.tables import JobRun
 from tipline.intake import services as intake
 from tipline.intake.schemas import TipInput
+from tipline.scheduler.services import JOBS
 from tipline.settings import Settings
+from tipline.workdays.tables import JobRun
 
 START_SECONDS = 60
 SERVE = [sys.executable, "-m", "tipline", "serve"]

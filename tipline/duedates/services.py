@@ -12,7 +12,7 @@ Rules and where they come from (defaults in :data:`DEFAULT_RULES`, editable by t
   every number is a row the admin may change.
 
 Due dates are counted in working days with the county's calendar
-(:mod:`tipline.deadlines.services`: statutory holidays, make-up working days and the
+(:mod:`tipline.workdays.services`: statutory holidays, make-up working days and the
 county's overrides) when the triggering event happens, and stored (DESIGN principle 5).
 The sweep only reads the stored rows: it warns at 50/75/90/100 % of each window and,
 at breach, escalates to the discipline inspectors and the bureau leader. Every step
@@ -40,13 +40,13 @@ from tipline.cases import services as cases
 from tipline.cases.lifecycle import FINAL, Action, Status, TransitionDone
 from tipline.cases.schemas import NextDeadlineOut
 from tipline.cases.tables import CaseFile
-from tipline.deadlines.services import LOCAL_TIMEZONE, WorkingCalendar, load_calendar
 from tipline.duedates.tables import CaseDeadline, DeadlineRule
 from tipline.errors import Forbidden, Invalid, NotFound
 from tipline.intake.tables import Tip
 from tipline.ledger.services import SYSTEM, Actor, append_event
 from tipline.ledger.tables import CustodyEvent
 from tipline.notifications import services as notifications
+from tipline.workdays.services import LOCAL_TIMEZONE, WorkingCalendar, load_calendar
 
 State = Literal["ok", "warning", "overdue"]
 Trigger = Literal["received", "transferred", "closed"]

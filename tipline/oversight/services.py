@@ -40,7 +40,6 @@ from tipline.auth import CurrentUser
 from tipline.authorities.tables import Authority, Transfer
 from tipline.cases.lifecycle import ApprovalAction
 from tipline.cases.tables import CaseFile
-from tipline.deadlines.services import WorkingCalendar, load_calendar
 from tipline.duedates import services as duedates
 from tipline.duedates.tables import CaseDeadline
 from tipline.intake import exceptions as intake_errors
@@ -82,6 +81,7 @@ from tipline.oversight.schemas import (
 from tipline.oversight.tables import ContentExportRequest, LedgerVerification
 from tipline.settings import Settings
 from tipline.web.i18n import translate
+from tipline.workdays.services import WorkingCalendar, load_calendar
 
 CHINA = ZoneInfo("Asia/Shanghai")
 LEDGER_NO = re.compile(r"^\d{4}-\d{6}$")

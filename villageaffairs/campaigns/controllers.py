@@ -13,13 +13,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import Role, current_user, requires
-from tipline.deadlines.services import today_local
 from tipline.errors import Invalid
 from tipline.ledger.services import Actor
 from tipline.orgunits.services import list_visible_units
 from tipline.orgunits.tables import VILLAGE_KINDS
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale, NavItem
+from tipline.workdays.services import today_local
 from villageaffairs.access import require_village
 from villageaffairs.campaigns import charts, services
 from villageaffairs.campaigns.schemas import CampaignOut, Dashboard, DrillDown

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from tipline.deadlines.services import LOCAL_TIMEZONE
+from tipline.workdays.services import LOCAL_TIMEZONE
 from villageaffairs.campaigns.schemas import Progress
 from villageaffairs.campaigns.tables import InstanceStatus, TaskKind
 

@@ -22,10 +22,10 @@ import msgspec
 
 from tipline import db
 from tipline.auth import CurrentUser, Role
-from tipline.deadlines.services import today_local
 from tipline.errors import Conflict, Forbidden, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
+from tipline.workdays.services import today_local
 from villageaffairs.campaigns.evaluators import EVALUATORS
 from villageaffairs.campaigns.schemas import (
     CampaignOut,

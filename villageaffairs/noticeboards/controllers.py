@@ -12,11 +12,11 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import CurrentUser, Role, User, current_user, requires
-from tipline.deadlines.services import today_local
 from tipline.settings import Settings
 from tipline.web.forms import form_page
 from tipline.web.i18n import translate
 from tipline.web.templating import Locale
+from tipline.workdays.services import today_local
 from villageaffairs.access import require_village
 from villageaffairs.noticeboards import services, sticker
 from villageaffairs.noticeboards.exceptions import BadField

@@ -22,12 +22,12 @@ import msgspec
 
 from tipline import db
 from tipline.auth import CurrentUser
-from tipline.deadlines.services import today_local
 from tipline.filecleaning import AttachmentLimits, UnsupportedType, clean_attachment
 from tipline.filecleaning.sniff import IMAGE_TYPES
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.settings import Settings
+from tipline.workdays.services import today_local
 from villageaffairs.access import require_township_writer, require_village
 from villageaffairs.hooks import VillageHooks
 from villageaffairs.noticeboards.exceptions import (

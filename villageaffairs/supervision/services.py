@@ -14,10 +14,10 @@ from typing import Any
 
 from tipline import db
 from tipline.auth import CurrentUser
-from tipline.deadlines.services import today_local
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.services import require_visible
 from tipline.orgunits.tables import OrgUnit
+from tipline.workdays.services import today_local
 from villageaffairs.access import require_township_writer, require_village
 from villageaffairs.committees import services as committees
 from villageaffairs.hooks import VillageHooks

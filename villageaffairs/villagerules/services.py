@@ -19,8 +19,8 @@ import msgspec
 
 from tipline import db
 from tipline.auth import CurrentUser, Role
-from tipline.deadlines.services import today_local
 from tipline.ledger.services import Actor, append_event
+from tipline.workdays.services import today_local
 from villageaffairs.access import (
     require_county,
     require_township_writer,

@@ -18,8 +18,8 @@ from tipline.crypto import primitives
 from tipline.crypto import services as crypto
 from tipline.crypto.exceptions import SessionKeyUnavailable
 from tipline.crypto.tables import OfficerKey, SessionKey
-from tipline.deadlines import scheduler
 from tipline.ledger.services import recent_events
+from tipline.scheduler import services as scheduler
 from tipline.settings import Settings
 
 Client = AsyncTestClient[Litestar]

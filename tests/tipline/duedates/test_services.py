@@ -247,7 +247,7 @@ async def test_a_rule_change_applies_to_later_tips_only_and_is_recorded(app: Lit
 
 
 async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(app: Litestar) -> None:
-    from tipline.deadlines.scheduler import run_job
+    from tipline.scheduler.services import run_job
 
     await received_tip(china(2020, 4, 29))
     assert await run_job("duedates-sweep") == "ok"

@@ -18,12 +18,12 @@ from openpyxl import load_workbook
 
 from tests.conftest import csrf_form, extra_client, make_account, sign_in
 from tests.tipline.oversight.support import CHINA, TIP_TEXT, known_ledger, open_box, submit, tip_id
-from tipline.deadlines.scheduler import job_by_id
 from tipline.duedates import services as duedates
 from tipline.duedates.tables import CaseDeadline
 from tipline.ledger.services import verify_chain
 from tipline.ledger.tables import CustodyEvent
 from tipline.notifications.tables import Notification
+from tipline.scheduler.services import job_by_id
 from tipline.settings import Settings
 from tipline.web.i18n import catalogues
 

@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tipline.deadlines.services import WorkingCalendar
 from tipline.oversight import charts
 from tipline.oversight.exceptions import ExportRequestInvalid, NoteInvalid
 from tipline.oversight.schemas import DeadlineFacts, LedgerRow, TransferFacts
@@ -19,6 +18,7 @@ from tipline.oversight.services import (
     parse_ledger_nos,
     working_days_between,
 )
+from tipline.workdays.services import WorkingCalendar
 
 CALENDAR = WorkingCalendar({})
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,4 +1,11 @@
-"""The county's holiday notices and the scheduler's record of its jobs."""
+"""The county's holiday notices, and the scheduler's record of its jobs.
+
+All three tables belong to the Piccolo app "deadlines" (``piccolo_app.py``), whose
+migrations in ``migrations/deadlines/`` created them; :class:`JobRun` is the
+scheduler's (:mod:`tipline.scheduler.services` reads and writes it) but stays here, in
+that app, so that databases already migrated need no new migration, and so that
+``tipline.workdays`` (which the scheduler imports) does not import the scheduler back.
+"""
 
 from piccolo.columns import Boolean, Date, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
@@ -33,7 +40,11 @@ class CalendarRevision(Table, tablename="calendar_revision"):
 
 
 class JobRun(Table, tablename="job_run"):
-    """The last run of each scheduler job, shown on the admin page."""
+    """The last run of each scheduler job, shown on the admin page.
+
+    The scheduler's table (:mod:`tipline.scheduler`), kept in the Piccolo app
+    "deadlines" where its migration put it (see the module's docstring).
+    """
 
     id = Serial(primary_key=True)
 

@@ -1,4 +1,4 @@
-"""Admin pages for the holiday notices and the scheduler, and their JSON twins.
+"""The admin page for the holiday notices, and its JSON twin.
 
 A refused holiday notice is shown again with its text and one message per bad
 line, with a 400 status, rather than a bare error page.
@@ -16,10 +16,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tipline.auth import Role, current_user, requires
-from tipline.deadlines import scheduler, services
 from tipline.ledger.services import Actor
-from tipline.settings import Settings
 from tipline.web.templating import ADMIN, NavItem
+from tipline.workdays import services
 
 AnyRequest = Request[Any, Any, Any]
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -52,11 +51,6 @@ def _actor(request: AnyRequest) -> Actor:
     return Actor.account(current_user(request).account_id)
 
 
-def _settings(request: AnyRequest) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 class HolidaysPageController(Controller):
     path = "/admin/holidays"
     guards = [ADMIN_ONLY]
@@ -73,7 +67,7 @@ class HolidaysPageController(Controller):
     ) -> Template:
         overview = await services.holidays_overview(check_year)
         return Template(
-            "deadlines/holidays.html",
+            "workdays/holidays.html",
             context={
                 "overview": overview,
                 "form": form,
@@ -120,28 +114,10 @@ class HolidaysPageController(Controller):
         return Redirect("/admin/holidays?removed=1", status_code=HTTP_303_SEE_OTHER)
 
 
-class SchedulerPageController(Controller):
-    path = "/admin/scheduler"
-    guards = [ADMIN_ONLY]
-    include_in_schema = False
-
-    @get("/", name="admin-scheduler")
-    async def show(self, request: AnyRequest) -> Template:
-        return Template(
-            "deadlines/scheduler.html",
-            context={"overview": await scheduler.overview(_settings(request))},
-        )
-
-
-class DeadlinesApiController(Controller):
+class HolidaysApiController(Controller):
     path = "/api/v1/admin"
     guards = [ADMIN_ONLY]
     tags = ["admin"]
-
-    @get("/scheduler", name="api-admin-scheduler")
-    async def scheduler_status(self, request: AnyRequest) -> scheduler.SchedulerOverview:
-        """Whether this process runs the scheduler, and each job's last run (UTC and China time)."""
-        return await scheduler.overview(_settings(request))
 
     @get("/holidays", name="api-admin-holidays")
     async def holidays(self, year: CheckYear = None) -> services.HolidaysOverview:
@@ -152,8 +128,7 @@ class DeadlinesApiController(Controller):
 # The pages of the top navigation (registered by tipline.app, which orders the bar).
 NAV: list[NavItem] = [
     NavItem("/admin/holidays", "nav.admin_holidays", ADMIN),
-    NavItem("/admin/scheduler", "nav.admin_scheduler", ADMIN),
 ]
 
 
-route_handlers = [HolidaysPageController, SchedulerPageController, DeadlinesApiController]
+route_handlers = [HolidaysPageController, HolidaysApiController]

@@ -41,9 +41,9 @@ import msgspec
 from piccolo.engine.base import Engine
 
 from tipline import db
-from tipline.deadlines.tables import CalendarRevision, HolidayOverride
 from tipline.errors import Conflict, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
+from tipline.workdays.tables import CalendarRevision, HolidayOverride
 
 LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_WORKING_DAYS = 3660
@@ -242,7 +242,7 @@ class LineError(msgspec.Struct, frozen=True):
 class NoticeInvalid(Invalid):
     """The holiday notice has lines that cannot be read; nothing was written."""
 
-    message_key = "deadlines.notice.invalid"
+    message_key = "workdays.notice.invalid"
 
     def __init__(self, errors: list[LineError]) -> None:
         first = errors[0]
@@ -251,11 +251,11 @@ class NoticeInvalid(Invalid):
 
 
 class NoticeConflict(Conflict):
-    message_key = "deadlines.notice.error.conflict"
+    message_key = "workdays.notice.error.conflict"
 
 
 class HolidayOverrideNotFound(NotFound):
-    message_key = "deadlines.holiday.not_found"
+    message_key = "workdays.holiday.not_found"
 
 
 class NoticeDay(msgspec.Struct, frozen=True):
@@ -320,22 +320,22 @@ def _parse_line(number: int, text: str, year: int) -> list[NoticeDay] | LineErro
     for token, value in ((first_text, first), (last_text, last)):
         if value is None:
             key = (
-                "deadlines.notice.error.date"
+                "workdays.notice.error.date"
                 if _DATE.match(token)
-                else "deadlines.notice.error.format"
+                else "workdays.notice.error.format"
             )
             return LineError(number, text, key, {"value": token})
     assert first is not None and last is not None
     if last < first:
-        return LineError(number, text, "deadlines.notice.error.range_order", {"value": when})
+        return LineError(number, text, "workdays.notice.error.range_order", {"value": when})
     if (last - first).days + 1 > MAX_RANGE_DAYS:
-        return LineError(number, text, "deadlines.notice.error.range_long", {"max": MAX_RANGE_DAYS})
+        return LineError(number, text, "workdays.notice.error.range_long", {"max": MAX_RANGE_DAYS})
     if first.year != year or last.year != year:
-        return LineError(number, text, "deadlines.notice.error.year", {"year": year})
+        return LineError(number, text, "workdays.notice.error.year", {"year": year})
     if not name:
-        return LineError(number, text, "deadlines.notice.error.name", {})
+        return LineError(number, text, "workdays.notice.error.name", {})
     if len(name) > MAX_NAME_LENGTH:
-        return LineError(number, text, "deadlines.notice.error.name_long", {"max": MAX_NAME_LENGTH})
+        return LineError(number, text, "workdays.notice.error.name_long", {"max": MAX_NAME_LENGTH})
     return [
         NoticeDay(first + dt.timedelta(days=offset), is_working_day, name, number)
         for offset in range((last - first).days + 1)
@@ -365,7 +365,7 @@ def parse_notice(year_text: str, text: str) -> tuple[int, list[NoticeDay]]:
                 LineError(
                     0,
                     year_text,
-                    "deadlines.notice.error.bad_year",
+                    "workdays.notice.error.bad_year",
                     {"min": MIN_YEAR, "max": MAX_YEAR},
                 )
             ]
@@ -386,7 +386,7 @@ def parse_notice(year_text: str, text: str) -> tuple[int, list[NoticeDay]]:
                 LineError(
                     number,
                     line,
-                    "deadlines.notice.error.duplicate",
+                    "workdays.notice.error.duplicate",
                     {"day": duplicate.day.isoformat(), "other": seen[duplicate.day]},
                 )
             )
@@ -395,7 +395,7 @@ def parse_notice(year_text: str, text: str) -> tuple[int, list[NoticeDay]]:
             seen[item.day] = number
         days.extend(parsed)
     if not errors and not days:
-        errors.append(LineError(0, "", "deadlines.notice.error.empty", {}))
+        errors.append(LineError(0, "", "workdays.notice.error.empty", {}))
     if errors:
         raise NoticeInvalid(errors)
     return year, days
@@ -430,7 +430,7 @@ async def add_notice(actor: Actor, year_text: str, text: str) -> YearNotice:
                         LineError(
                             item.line,
                             item.day.isoformat(),
-                            "deadlines.notice.error.exists",
+                            "workdays.notice.error.exists",
                             {"day": item.day.isoformat()},
                         )
                         for item in days

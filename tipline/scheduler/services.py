@@ -32,9 +32,9 @@ import msgspec
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from tipline import db
-from tipline.deadlines.services import LOCAL_TIMEZONE
-from tipline.deadlines.tables import JobRun
 from tipline.settings import Settings
+from tipline.workdays.services import LOCAL_TIMEZONE
+from tipline.workdays.tables import JobRun
 
 log = logging.getLogger("tipline.scheduler")
 

@@ -10,11 +10,11 @@ import pytest
 from litestar import Litestar
 
 from tests.conftest import POSTGRES_DSN, reset_postgres
-from tipline.deadlines import scheduler
-from tipline.deadlines.scheduler import Job, LeaderLock, overview, run_job, run_scheduler
-from tipline.deadlines.tables import JobRun
 from tipline.ledger.tables import CustodyEvent
+from tipline.scheduler import services as scheduler
+from tipline.scheduler.services import Job, LeaderLock, overview, run_job, run_scheduler
 from tipline.settings import Settings
+from tipline.workdays.tables import JobRun
 
 
 async def _row(job_id: str) -> dict[str, object] | None:

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from litestar import Litestar
 
-from tipline.deadlines import services
-from tipline.deadlines.services import (
+from tipline.ledger.services import Actor, events_for, recent_events
+from tipline.ledger.tables import CustodyEvent
+from tipline.workdays import services
+from tipline.workdays.services import (
     NoticeInvalid,
     add_notice,
     add_working_days,
@@ -19,9 +21,7 @@ from tipline.deadlines.services import (
     statutory_year_known,
     uncovered_years,
 )
-from tipline.deadlines.tables import HolidayOverride
-from tipline.ledger.services import Actor, events_for, recent_events
-from tipline.ledger.tables import CustodyEvent
+from tipline.workdays.tables import HolidayOverride
 
 ADMIN = Actor.account(1)
 
@@ -123,10 +123,10 @@ async def test_a_bad_line_names_the_line_and_writes_nothing(app: Litestar) -> No
         await add_notice(ADMIN, "2021", text)
     errors = {error.line: error.key for error in caught.value.errors}
     assert errors == {
-        2: "deadlines.notice.error.date",
-        3: "deadlines.notice.error.name",
-        4: "deadlines.notice.error.format",
-        5: "deadlines.notice.error.year",
+        2: "workdays.notice.error.date",
+        3: "workdays.notice.error.name",
+        4: "workdays.notice.error.format",
+        5: "workdays.notice.error.year",
     }
     assert await HolidayOverride.count() == 0
     assert await CustodyEvent.count() == 0
@@ -135,16 +135,16 @@ async def test_a_bad_line_names_the_line_and_writes_nothing(app: Litestar) -> No
 @pytest.mark.parametrize(
     ("year", "text", "key"),
     [
-        ("20x1", "2021-01-01 元旦", "deadlines.notice.error.bad_year"),
-        ("2021", "\n# only a comment\n", "deadlines.notice.error.empty"),
-        ("2021", "2021-02-12..2021-02-10 春节", "deadlines.notice.error.range_order"),
-        ("2021", "2021-01-01..2021-03-01 太长", "deadlines.notice.error.range_long"),
-        ("2021", "2021-01-01 " + "长" * 101, "deadlines.notice.error.name_long"),
-        ("2021", "2021-01-01 元旦\n2020-12-31..2021-01-02 元旦", "deadlines.notice.error.year"),
+        ("20x1", "2021-01-01 元旦", "workdays.notice.error.bad_year"),
+        ("2021", "\n# only a comment\n", "workdays.notice.error.empty"),
+        ("2021", "2021-02-12..2021-02-10 春节", "workdays.notice.error.range_order"),
+        ("2021", "2021-01-01..2021-03-01 太长", "workdays.notice.error.range_long"),
+        ("2021", "2021-01-01 " + "长" * 101, "workdays.notice.error.name_long"),
+        ("2021", "2021-01-01 元旦\n2020-12-31..2021-01-02 元旦", "workdays.notice.error.year"),
         (
             "2021",
             "2021-01-01 元旦\n2021-01-01..2021-01-02 元旦",
-            "deadlines.notice.error.duplicate",
+            "workdays.notice.error.duplicate",
         ),
     ],
 )
@@ -164,7 +164,7 @@ async def test_a_day_already_entered_is_refused_and_nothing_else_of_the_notice_w
     with pytest.raises(NoticeInvalid) as caught:
         await add_notice(ADMIN, "2021", "2021-05-31 示例\n2021-06-01 示例")
     assert [(error.line, error.key) for error in caught.value.errors] == [
-        (2, "deadlines.notice.error.exists")
+        (2, "workdays.notice.error.exists")
     ]
     assert await HolidayOverride.count() == 1
 

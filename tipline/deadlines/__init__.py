@@ -1,1 +1,0 @@
-"""Working days (Chinese statutory holidays), due dates and the scheduler that sweeps them."""

@@ -1,0 +1,1 @@
+"""Working days: statutory holidays, make-up working days and the county's notices."""
