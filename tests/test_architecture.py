@@ -64,7 +64,7 @@ MAP: dict[str, str] = {
     "tipline.errors": BASE,
     "tipline.faults": BASE,
     "tipline.commandline": BASE,
-    "tipline.apps": BASE,
+    "tipline.piccolo_apps": BASE,
     "tipline.registry": BASE,
     "tipline.piccolo_conf": BASE,
     "tipline.stretching": BASE,

@@ -1,4 +1,4 @@
 from tipline.accounts.tables import Account, AccountSession
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 
 APP_CONFIG = app_config("accounts", [Account, AccountSession])

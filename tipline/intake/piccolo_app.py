@@ -1,5 +1,5 @@
-from tipline.apps import app_config
 from tipline.intake.tables import Tip, TipAttachment, TipCounter, TipKey, TipMessage, TipsterSession
+from tipline.piccolo_apps import app_config
 
 APP_CONFIG = app_config(
     "intake", [TipCounter, Tip, TipKey, TipMessage, TipAttachment, TipsterSession]

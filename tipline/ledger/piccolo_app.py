@@ -1,4 +1,3 @@
-from tipline.apps import app_config
 from tipline.ledger.tables import (
     Checkpoint,
     CheckpointCosignature,
@@ -7,6 +6,7 @@ from tipline.ledger.tables import (
     MerkleNode,
     WitnessKey,
 )
+from tipline.piccolo_apps import app_config
 
 APP_CONFIG = app_config(
     "ledger",

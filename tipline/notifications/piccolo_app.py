@@ -1,4 +1,4 @@
-from tipline.apps import app_config
 from tipline.notifications.tables import EmailOutbox, Notification
+from tipline.piccolo_apps import app_config
 
 APP_CONFIG = app_config("notifications", [Notification, EmailOutbox])

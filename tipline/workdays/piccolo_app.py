@@ -7,7 +7,7 @@ applied migration in its ``migration`` table and finds the app's migrations in
 and the folder ``migrations/deadlines/`` stay. The table names stay too.
 """
 
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 from tipline.workdays.tables import CalendarRevision, HolidayOverride, JobRun
 
 APP_CONFIG = app_config("deadlines", [HolidayOverride, CalendarRevision, JobRun])

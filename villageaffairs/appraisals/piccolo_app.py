@@ -1,4 +1,4 @@
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 from villageaffairs.appraisals.tables import AppraisalRound, AppraisalVote
 
 APP_CONFIG = app_config("va_appraisals", [AppraisalRound, AppraisalVote])

@@ -1,4 +1,4 @@
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 from villageaffairs.elections.tables import (
     ByElection,
     ByElectionSeat,

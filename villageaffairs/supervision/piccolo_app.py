@@ -1,4 +1,4 @@
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 from villageaffairs.supervision.tables import SupervisoryCommittee, SupervisoryMember, WorkReport
 
 APP_CONFIG = app_config("supervision", [SupervisoryCommittee, SupervisoryMember, WorkReport])

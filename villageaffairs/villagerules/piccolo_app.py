@@ -1,4 +1,4 @@
-from tipline.apps import app_config
+from tipline.piccolo_apps import app_config
 from villageaffairs.villagerules.tables import RulesReview, RulesVersion
 
 APP_CONFIG = app_config("villagerules", [RulesVersion, RulesReview])

@@ -1,4 +1,4 @@
-"""Helpers shared by every package's ``piccolo_app.py``."""
+"""Helpers shared by every package's ``piccolo_app.py`` (the assembly is ``tipline.app``)."""
 
 from pathlib import Path
 
