@@ -79,6 +79,7 @@ MAP: dict[str, str] = {
     "tipline.filecleaning": SHARED,
     # the tip side proper
     "tipline.crypto": TIP,
+    "tipline.tipstatus": TIP,
     "tipline.custody_hooks": TIP,
     "tipline.intake": TIP,
     "tipline.cases": TIP,

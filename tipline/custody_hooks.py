@@ -1,56 +1,24 @@
-"""A tip's statuses and actions, and the hooks that hear of its transitions.
+"""The hooks that hear of a tip's transitions (its statuses: :mod:`tipline.tipstatus`).
 
 Below both halves of the service: the tip box and the hotline (``intake``) announce a
 tip stored as ``received`` here, the case pages (``cases.lifecycle``) run every other
 transition and call the same hooks, and other packages (due dates, notifications)
 register a :data:`TransitionHook` with :func:`on_transition`. Hooks run inside the
 transaction of the transition, so a due date is stored together with the event that
-set it. Imports no domain package (only ``ledger`` for :class:`Actor`);
-:mod:`tipline.cases.lifecycle` re-exports everything here.
+set it. Imports no domain package (only ``ledger`` for :class:`Actor`, and
+:mod:`tipline.tipstatus`); :mod:`tipline.cases.lifecycle` re-exports everything here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
-from enum import StrEnum
 from typing import Any
 
 import msgspec
 
 from tipline.ledger.services import Actor
-
-
-class Status(StrEnum):
-    """Where a tip stands (``Tip.status``)."""
-
-    received = "received"
-    registered = "registered"
-    under_assessment = "under_assessment"
-    transferred = "transferred"
-    feedback_received = "feedback_received"
-    closed = "closed"
-    merged = "merged"
-    voided = "voided"
-
-
-class Action(StrEnum):
-    """What an officer (or, for feedback, a competent authority) does to a tip.
-
-    ``receive`` is not applied by :func:`tipline.cases.lifecycle.apply_transition`:
-    the tip box and the hotline store a tip as ``received`` and call
-    :func:`announce_received`.
-    """
-
-    receive = "receive"
-    register = "register"
-    assess = "assess"
-    transfer = "transfer"
-    record_feedback = "record_feedback"
-    close = "close"
-    close_without_transfer = "close_without_transfer"
-    merge = "merge"
-    void = "void"
+from tipline.tipstatus import Action, Status
 
 
 class TransitionDone(msgspec.Struct, frozen=True):

@@ -16,8 +16,9 @@ Rules and where they come from:
 Other packages react to transitions (due dates, notifications) by registering a
 :data:`TransitionHook` with :func:`on_transition`; hooks run inside the transaction
 of the transition, so a due date is stored together with the event that set it.
-The statuses, actions and hook registry live in :mod:`tipline.custody_hooks` (below
-``intake``, which announces received tips there) and are re-exported here.
+The statuses and actions live in :mod:`tipline.tipstatus` and the hook registry in
+:mod:`tipline.custody_hooks` (both below ``intake``, which stores a tip as ``received``
+and announces it there); they are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ import msgspec
 from tipline import db
 from tipline.cases.exceptions import CaseNotFound, TransitionNotAllowed
 from tipline.custody_hooks import (
-    Action,
-    Status,
     TransitionDone,
     TransitionHook,
     announce_received,
@@ -41,6 +40,7 @@ from tipline.custody_hooks import (
 )
 from tipline.intake.tables import Tip
 from tipline.ledger.services import Actor, append_event
+from tipline.tipstatus import Action, Status
 
 __all__ = [
     "FINAL",

@@ -8,8 +8,8 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from tipline.custody_hooks import Status
 from tipline.ledger.checkpoints import Receipt
+from tipline.tipstatus import Status
 
 MAX_CONTENT_CHARS: Final = 10_000
 MAX_SHORT_CHARS: Final = 200

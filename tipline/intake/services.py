@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tipline import custody_hooks, db, faults
+from tipline import custody_hooks, db, faults, tipstatus
 from tipline.crypto import primitives
 from tipline.crypto.exceptions import DecryptionFailed
 from tipline.crypto.primitives import content_context, decrypt_content, encrypt_content
@@ -456,7 +456,7 @@ async def submit_tip(
                         year,
                         seq,
                         channel,
-                        custody_hooks.Status.received,
+                        tipstatus.Status.received,
                         received_at,
                         mac,
                         tipster_public.hex(),
