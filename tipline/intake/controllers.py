@@ -25,10 +25,11 @@ from litestar.status_codes import (
 )
 
 from tipline.auth import PUBLIC
-from tipline.errors import DomainError
+from tipline.errors import Conflict, DomainError, Invalid
 from tipline.filecleaning.schemas import REMOVED_KEYS
 from tipline.intake import receipts, services
 from tipline.intake.exceptions import (
+    PayloadTooLarge,
     TooManySubmissions,
     TooManyTries,
     WrongReceipt,
@@ -44,9 +45,12 @@ from tipline.intake.forms import (
 from tipline.intake.ratelimit import limits_for
 from tipline.intake.schemas import (
     CATEGORIES,
-    IdentityBody,
+    LogoutForm,
     ReceiptBody,
+    ReceiptConfirmForm,
+    ReceiptLoginForm,
     TipBody,
+    TipForm,
     TipInput,
     TipReceipt,
     TipsterMessageBody,
@@ -54,6 +58,7 @@ from tipline.intake.schemas import (
 )
 from tipline.settings import Settings
 from tipline.web.cookies import cleared_cookie, strict_cookie
+from tipline.web.forms import form_page, keep_posted
 from tipline.web.i18n import translate
 
 AnyRequest = Request[Any, Any, Any]
@@ -113,29 +118,9 @@ def cleared_tipster_cookie(settings: Settings) -> Cookie:
     return cleared_cookie(COOKIE_NAME, settings)
 
 
-def _optional_int(value: str, field: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        raise ValidationException(extra=[{"key": field, "message": "expected an id"}])
-    return int(value)
-
-
 def tip_from_form(form: ReceivedForm) -> TipInput:
     """A tip from the tip form's fields (the hotline's entry form has the same ones)."""
-    identity = None
-    if form.get("real_name") or form.get("name").strip() or form.get("contact").strip():
-        identity = IdentityBody(name=form.get("name"), contact=form.get("contact"))
-    return TipInput(
-        category=form.get("category"),
-        content=form.get("content"),
-        township=_optional_int(form.get("township"), "township"),
-        village=_optional_int(form.get("village"), "village"),
-        occurred=form.get("occurred") or None,
-        who=form.get("who") or None,
-        identity=identity,
-    )
+    return TipForm.of(form.fields).tip()
 
 
 def _tip_from_json(body: bytes) -> TipInput:
@@ -145,39 +130,7 @@ def _tip_from_json(body: bytes) -> TipInput:
         raise ValidationException(extra=[{"message": str(error)}]) from None
     except msgspec.DecodeError:
         raise ValidationException(extra=[{"message": "malformed JSON"}]) from None
-    return TipInput(
-        category=data.category,
-        content=data.content,
-        township=data.township,
-        village=data.village,
-        occurred=data.occurred,
-        who=data.who,
-        identity=data.identity,
-    )
-
-
-def _error_text(locale: str, error: DomainError) -> str:
-    return translate(locale, error.key, **error.values)
-
-
-def _form_values(form: ReceivedForm) -> dict[str, str]:
-    """What to show again in a refused form (never the files: they must be chosen again)."""
-    names = ("category", "content", "township", "village", "occurred", "who", "name", "contact")
-    return {name: form.get(name) for name in names} | {"real_name": form.get("real_name")}
-
-
-class ReceiptConfirmForm(msgspec.Struct):
-    receipt: str = ""
-    ledger_no: str = ""
-    last_group: str = ""
-
-
-class ReceiptLoginForm(msgspec.Struct):
-    receipt: str = ""
-
-
-class LogoutForm(msgspec.Struct):
-    csrf: str = ""
+    return data.tip()
 
 
 def removed_text(locale: str, removed: list[list[str]]) -> list[list[str]]:
@@ -204,6 +157,44 @@ def _receipt_page(
     )
 
 
+# What a tipster typed may be refused on its form: a field (400), a file too large (413).
+TYPED: tuple[type[DomainError], ...] = (Invalid, Conflict, PayloadTooLarge)
+
+
+async def new_tip_page(request: AnyRequest) -> Template:
+    """The tip form (as refused: ``tipline.web.forms`` adds ``error`` and ``form``)."""
+    return Template(
+        "intake/new.html",
+        context={"categories": CATEGORIES, "places": await services.new_tip_form(), "form": {}},
+    )
+
+
+async def mailbox_login_page(request: AnyRequest) -> Template:
+    return Template("intake/mailbox_login.html", context={"error": None})
+
+
+async def mailbox_page(request: AnyRequest, done: str | None = None) -> Template:
+    """The signed-in tipster's mailbox; the receipt sign-in form for anyone else (a
+    session that ended included)."""
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        return await mailbox_login_page(request)
+    try:
+        view = await services.tipster_view(token)
+    except DomainError:  # not a refusal to answer: who is not signed in signs in
+        return await mailbox_login_page(request)
+    return Template(
+        "intake/mailbox.html",
+        context={
+            "tip": view,
+            "csrf": services.tipster_csrf_token(_settings(request), token),
+            "done": DONE_MESSAGES.get(done or ""),
+            "error": None,
+            "form": {},
+        },
+    )
+
+
 class TipPagesController(Controller):
     """The web tip box: works without JavaScript and loads nothing from other hosts."""
 
@@ -216,39 +207,22 @@ class TipPagesController(Controller):
         return Template("intake/landing.html", context={"open": await services.tip_box_is_open()})
 
     @get("/new", name="tip-new")
-    async def new_form(self) -> Template:
-        return Template(
-            "intake/new.html",
-            context={
-                "categories": CATEGORIES,
-                "places": await services.new_tip_form(),
-                "form": {},
-            },
-        )
+    async def new_form(self, request: AnyRequest) -> Template:
+        return await new_tip_page(request)
 
-    @post("/new", request_max_body_size=None, status_code=HTTP_201_CREATED)
+    @post(
+        "/new",
+        request_max_body_size=None,
+        status_code=HTTP_201_CREATED,
+        opt=form_page(new_tip_page, refuse=TYPED),
+    )
     async def submit(self, request: AnyRequest, locale: Locale) -> Template:
         """The receipt page is the answer to the POST itself: no redirect, so the receipt
         is never in a URL."""
         _count_submission(request)
         form = await read_form(request, _limits(request))
-        try:
-            submitted = await services.submit_tip(
-                _settings(request), tip_from_form(form), form.files
-            )
-        except DomainError as error:
-            if error.status_code == 503:
-                raise
-            return Template(
-                "intake/new.html",
-                context={
-                    "categories": CATEGORIES,
-                    "places": await services.place_choices(),
-                    "form": _form_values(form),
-                    "error": _error_text(locale, error),
-                },
-                status_code=error.status_code,
-            )
+        keep_posted(request, form.fields)
+        submitted = await services.submit_tip(_settings(request), tip_from_form(form), form.files)
         return _receipt_page(
             submitted.receipt,
             submitted.ledger_no,
@@ -275,60 +249,35 @@ class TipPagesController(Controller):
 
     @get("/mailbox", name="tip-mailbox")
     async def mailbox(self, request: AnyRequest, done: FromQuery[str | None] = None) -> Template:
-        token = request.cookies.get(COOKIE_NAME)
-        if not token:
-            return Template("intake/mailbox_login.html")
-        try:
-            view = await services.tipster_view(token)
-        except DomainError:
-            return Template("intake/mailbox_login.html")
-        return Template(
-            "intake/mailbox.html",
-            context={
-                "tip": view,
-                "csrf": services.tipster_csrf_token(_settings(request), token),
-                "done": DONE_MESSAGES.get(done or ""),
-            },
-        )
+        return await mailbox_page(request, done)
 
-    @post("/mailbox", status_code=HTTP_303_SEE_OTHER)
+    @post(
+        "/mailbox",
+        status_code=HTTP_303_SEE_OTHER,
+        opt=form_page(mailbox_login_page, refuse=(DomainError,)),
+    )
     async def mailbox_login(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[ReceiptLoginForm]
-    ) -> Template | Redirect:
-        try:
-            token = await _receipt_login(request, data.receipt)
-        except DomainError as error:
-            return Template(
-                "intake/mailbox_login.html",
-                context={"error": _error_text(locale, error)},
-                status_code=error.status_code,
-            )
+        self, request: AnyRequest, data: URLEncodedBody[ReceiptLoginForm]
+    ) -> Redirect:
+        """A wrong receipt (or too many) is shown on the sign-in form."""
+        token = await _receipt_login(request, data.receipt)
         response = Redirect("/tip/mailbox", status_code=HTTP_303_SEE_OTHER)
         response.cookies.append(tipster_cookie(token, _settings(request)))
         return response
 
-    @post("/mailbox/messages", request_max_body_size=None, status_code=HTTP_303_SEE_OTHER)
-    async def mailbox_message(self, request: AnyRequest, locale: Locale) -> Template | Redirect:
+    @post(
+        "/mailbox/messages",
+        request_max_body_size=None,
+        status_code=HTTP_303_SEE_OTHER,
+        opt=form_page(mailbox_page, refuse=TYPED),
+    )
+    async def mailbox_message(self, request: AnyRequest) -> Redirect:
         token = request.cookies.get(COOKIE_NAME)
         settings = _settings(request)
         form = await read_form(request, _limits(request))
+        keep_posted(request, {"text": form.get("text")})
         services.check_tipster_csrf(settings, token, form.get("csrf"))
-        try:
-            await services.add_tipster_message(settings, token, form.get("text"), form.files)
-        except DomainError as error:
-            if error.status_code in (401, 403):
-                raise
-            view = await services.tipster_view(token)
-            return Template(
-                "intake/mailbox.html",
-                context={
-                    "tip": view,
-                    "csrf": services.tipster_csrf_token(settings, token or ""),
-                    "error": _error_text(locale, error),
-                    "text": form.get("text"),
-                },
-                status_code=error.status_code,
-            )
+        await services.add_tipster_message(settings, token, form.get("text"), form.files)
         return Redirect("/tip/mailbox?done=sent", status_code=HTTP_303_SEE_OTHER)
 
     @post("/mailbox/logout", status_code=HTTP_303_SEE_OTHER)

@@ -16,7 +16,13 @@ class TipBoxClosed(DomainError):
     message_key = "intake.error.tip_box_closed"
 
 
-class InvalidTip(Invalid):
+class IntakeInvalid(Invalid):
+    """The root of the tip box's refusals of what was typed (or posted)."""
+
+    message_key = "intake.error.invalid"
+
+
+class InvalidTip(IntakeInvalid):
     """A field of the form is missing, too long or names an unknown place."""
 
     message_key = "intake.error.invalid"
@@ -29,7 +35,7 @@ class PayloadTooLarge(DomainError):
     message_key = "intake.error.too_large"
 
 
-class BadForm(Invalid):
+class BadForm(IntakeInvalid):
     """The request body is not a form this route reads."""
 
     message_key = "intake.error.bad_form"

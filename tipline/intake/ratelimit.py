@@ -3,7 +3,7 @@
 A client is known only by HMAC-SHA256 of its address under a random key that lives in
 this process's memory and is replaced every day (UTC), which also forgets every
 counter. Nothing here is written to the database, a file or a log, so the limits
-leave no trace of who submitted (DESIGN principle 2). Counters are per process: with
+leave no trace of who submitted (docs/ARCHITECTURE.md principle 2). Counters are per process: with
 several workers the effective limit multiplies by their number.
 """
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Self
 
 import msgspec
+from litestar.exceptions import ValidationException
 from msgspec import Meta
 
 from tipline.ledger.checkpoints import Receipt
@@ -71,6 +73,9 @@ class TipBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     occurred: Short | None = None
     who: Short | None = None
     identity: IdentityBody | None = None
+
+    def tip(self) -> TipInput:
+        return TipInput(**{name: getattr(self, name) for name in TipInput.__struct_fields__})
 
 
 class TipReceipt(msgspec.Struct, frozen=True):
@@ -181,3 +186,68 @@ class TownshipChoice(msgspec.Struct, frozen=True):
     id: int
     name: str
     villages: list[tuple[int, str]]
+
+
+# The pages' forms. The tip form (and the mailbox's message form) is multipart, read in
+# memory by tipline.intake.forms.read_form (never spooled to disk), then converted to
+# its struct: every field text with a default, so a refused form is shown back as typed.
+
+
+def _optional_id(value: str, field: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        # a field not of its kind, like a form struct's: the form again, beside the field
+        raise ValidationException(
+            extra=[{"key": field, "source": "body", "message": "expected an id"}]
+        )
+    return int(value)
+
+
+class TipForm(msgspec.Struct, frozen=True):
+    """The tip form's fields (the hotline's entry form has the same ones, and channel)."""
+
+    category: str = ""
+    content: str = ""
+    township: str = ""
+    village: str = ""
+    occurred: str = ""
+    who: str = ""
+    name: str = ""
+    contact: str = ""
+    real_name: str = ""
+
+    @classmethod
+    def of(cls, fields: Mapping[str, str]) -> Self:
+        return msgspec.convert(
+            {name: fields[name] for name in cls.__struct_fields__ if name in fields}, cls
+        )
+
+    def tip(self) -> TipInput:
+        identity = None
+        if self.real_name or self.name.strip() or self.contact.strip():
+            identity = IdentityBody(name=self.name, contact=self.contact)
+        return TipInput(
+            category=self.category,
+            content=self.content,
+            township=_optional_id(self.township, "township"),
+            village=_optional_id(self.village, "village"),
+            occurred=self.occurred or None,
+            who=self.who or None,
+            identity=identity,
+        )
+
+
+class ReceiptConfirmForm(msgspec.Struct, frozen=True):
+    receipt: str = ""
+    ledger_no: str = ""
+    last_group: str = ""
+
+
+class ReceiptLoginForm(msgspec.Struct, frozen=True):
+    receipt: str = ""
+
+
+class LogoutForm(msgspec.Struct, frozen=True):
+    csrf: str = ""

@@ -123,10 +123,10 @@ def _clean_text(value: str | None, limit: int, field: str, *, required: bool = F
     text = (value or "").replace("\r\n", "\n").strip()
     if not text:
         if required:
-            raise InvalidTip(f"intake.error.required.{field}")
+            raise InvalidTip(f"intake.error.required.{field}", field=field)
         return None
     if len(text) > limit:
-        raise InvalidTip(f"intake.error.too_long.{field}", limit=limit)
+        raise InvalidTip(f"intake.error.too_long.{field}", limit=limit, field=field)
     return text
 
 
@@ -182,7 +182,7 @@ async def _place(
     }
     village = rows.get(village_id) if village_id is not None else None
     if village_id is not None and (village is None or village["kind"] not in VILLAGE_KINDS):
-        raise InvalidTip("intake.error.unknown_village")
+        raise InvalidTip("intake.error.unknown_village", field="village")
     if township_id is None and village is not None:
         township_id = village["parent"]
         parent = await OrgUnit.select(OrgUnit.id, OrgUnit.name, OrgUnit.kind).where(
@@ -191,9 +191,9 @@ async def _place(
         rows.update({row["id"]: row for row in parent})
     township = rows.get(township_id) if township_id is not None else None
     if township is None or township["kind"] not in TOWNSHIP_KINDS:
-        raise InvalidTip("intake.error.unknown_township")
+        raise InvalidTip("intake.error.unknown_township", field="township")
     if village is not None and village["parent"] != township["id"]:
-        raise InvalidTip("intake.error.village_outside_township")
+        raise InvalidTip("intake.error.village_outside_township", field="village")
     return (
         township["id"],
         township["name"],
@@ -205,7 +205,7 @@ async def _place(
 async def check_tip(data: TipInput) -> tuple[TipFields, IdentityBody | None]:
     """The fields as they will be sealed, or :class:`InvalidTip` naming what is wrong."""
     if data.category not in CATEGORIES:
-        raise InvalidTip("intake.error.unknown_category")
+        raise InvalidTip("intake.error.unknown_category", field="category")
     content = _clean_text(data.content, MAX_CONTENT_CHARS, "content", required=True)
     township_id, township, village_id, village = await _place(data.township, data.village)
     identity = None

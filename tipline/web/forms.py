@@ -79,9 +79,22 @@ def form_page_of(request: AnyRequest) -> FormPage | None:
     return page if isinstance(page, FormPage) else None
 
 
+POSTED_KEY = "tipline_posted_form"
+
+
+def keep_posted(request: AnyRequest, fields: dict[str, str]) -> None:
+    """Say what was typed, for a form a handler reads itself (the tip box's and the
+    hotline's multipart forms are read in memory, never by Litestar): a refusal then
+    shows these fields again as :func:`posted` would have."""
+    request.scope[POSTED_KEY] = dict(fields)  # type: ignore[literal-required]
+
+
 async def posted(request: AnyRequest) -> dict[str, Any]:
     """The posted fields as typed: one value a string, a repeated field a list (files
     are left out: a browser cannot be handed one back)."""
+    read_by_hand = request.scope.get(POSTED_KEY)
+    if isinstance(read_by_hand, dict):
+        return dict(read_by_hand)
     if request.method not in ("POST", "PUT", "PATCH"):
         return {}
     try:
