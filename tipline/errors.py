@@ -63,8 +63,9 @@ class StorageFull(DomainError):
     """The disk (or the database's space) is full: the write was rolled back whole.
 
     A 503, never a receipt: a tipster told "received" must be able to rely on it
-    (DESIGN: no tip lost), so a write that cannot be made durable is refused and the
-    tipster asked to try again later, with nothing half-written left behind.
+    (docs/ARCHITECTURE.md principle 3: nothing lost), so a write that cannot be made
+    durable is refused and the tipster asked to try again later, with nothing
+    half-written left behind.
     ``tipline.db`` raises it, so it lives in the base; its message (key unchanged, it
     is the API's error code) is in ``tipline/reliability/locales``, beside the other
     refusals of the machine.

@@ -221,7 +221,7 @@ def browser(chromium_executable: str) -> Iterator[Browser]:
 def _new_context(browser: Browser, live_server: LiveServer, **options: Any) -> BrowserContext:
     context = browser.new_context(base_url=live_server.base_url, locale="zh-CN", **options)
     context.set_default_timeout(15_000)
-    # Anything not on our own server is a bug (DESIGN principle 2): refuse it loudly.
+    # Anything not on our own server is a bug (docs/ARCHITECTURE.md principle 2): refuse it loudly.
     context.route(
         lambda url: not url.startswith(live_server.base_url),
         lambda route: route.abort("blockedbyclient"),

@@ -8,8 +8,8 @@ Rules and where they come from:
   time-out (``sessions``), and a second factor (TOTP) for the roles that hold or
   oversee tips (``auth.ROLES_REQUIRING_TOTP``).
 - Every sign-in, failed sign-in, sign-out and account change is an event in the
-  chain of custody, appended in the same transaction (DESIGN principle 4).
-- A designated officer's key pair follows their password (DESIGN principle 1): made
+  chain of custody, appended in the same transaction (docs/ARCHITECTURE.md principle 4).
+- A designated officer's key pair follows their password (docs/ARCHITECTURE.md principle 1): made
   with the account, unlocked for each session at sign-in, re-wrapped in the same
   transaction as a password change, replaced when an administrator resets the
   password (the old key was wrapped under the forgotten one). Its argon2id work runs

@@ -9,7 +9,7 @@ A designated officer's session also holds their private key, unlocked at sign-in
 wrapped under a secret that lives only in the ``tipline_key`` cookie (see
 ``tipline.crypto.services.unlock_for_session``). Whenever a session ends, its
 unlocked key is deleted with it, so the key never outlives the session that opened it
-(DESIGN principle 1).
+(docs/ARCHITECTURE.md principle 1).
 """
 
 from __future__ import annotations

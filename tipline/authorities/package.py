@@ -3,7 +3,7 @@ authority's key. Nothing here touches the database.
 
 Why in memory and never stored: 纪检监察机关处理检举控告工作规则 (2020) Art. 15 forbids
 copying or excerpting tip content (不得复制、摘抄检举控告内容) beyond the hand-over itself,
-and DESIGN principle 1 keeps no plaintext on the server. Every page carries the ledger
+and docs/ARCHITECTURE.md principle 1 keeps no plaintext on the server. Every page carries the ledger
 number, the officer and the time as a watermark, so a leaked copy names its source.
 
 Sealed package format (``tipline-transfer-package/v1``)::

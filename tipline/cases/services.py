@@ -3,11 +3,11 @@
 Rules and where they come from:
 
 - Only designated officers read tips, and only with their own key, unlocked for the
-  session they signed in to (DESIGN principle 1; 《个人信息保护法》 Art. 51, 《数据安全法》
-  Art. 27: access control and encryption). The list shows metadata only.
+  session they signed in to (docs/ARCHITECTURE.md principle 1; 《个人信息保护法》
+  Art. 51, 《数据安全法》 Art. 27: access control and encryption). The list shows metadata only.
 - Every opening of a tip, every download of an attachment and every reply is an event
   in the chain of custody, written in the same transaction as what it records
-  (保密纪律: a leak or a private copy must leave a trace; DESIGN principle 4).
+  (保密纪律: a leak or a private copy must leave a trace; docs/ARCHITECTURE.md principle 4).
 - The real-name section (实名举报) is sealed with its own key and is not opened here:
   reading a tip must not reveal who sent it. Opening it needs two people (next issue).
 """

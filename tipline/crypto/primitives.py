@@ -1,7 +1,7 @@
 """Sealing primitives: data keys, content encryption, streams, HPKE, key wrapping.
 
 Nothing here touches the database; :mod:`tipline.crypto.services` keeps the keys.
-Why this shape: a tip must stay unreadable to the server at rest (DESIGN principle 1),
+Why this shape: a tip must stay unreadable to the server at rest (docs/ARCHITECTURE.md principle 1),
 and the algorithms may have to change one day (national SM2/SM3/SM4 may be required,
 GM/T 0054-2018), so every ciphertext says which algorithm made it.
 

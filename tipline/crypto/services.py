@@ -1,7 +1,8 @@
 """Officer keys, their unlocking for a session, the escrow key, and who a tip is sealed to.
 
-Why it is built this way (DESIGN principle 1, and 《中华人民共和国数据安全法》 Art. 27,
-《个人信息保护法》 Art. 51: protect data with encryption and access control): a
+Why it is built this way (docs/ARCHITECTURE.md principle 1, and
+《中华人民共和国数据安全法》 Art. 27, 《个人信息保护法》 Art. 51: protect data with
+encryption and access control): a
 designated officer's private key exists in clear only in memory, for a request of
 a session that the officer unlocked with their password. Every tip is also sealed
 to an offline escrow key, so no tip is lost when an officer leaves or forgets a

@@ -13,7 +13,8 @@ Rules and where they come from (defaults in :data:`DEFAULT_RULES`, editable by t
 
 Due dates are counted in working days with the county's calendar
 (:mod:`tipline.workdays.services`: statutory holidays, make-up working days and the
-county's overrides) when the triggering event happens, and stored (DESIGN principle 5).
+county's overrides) when the triggering event happens, and stored
+(docs/ARCHITECTURE.md principle 5).
 The sweep only reads the stored rows: it warns at 50/75/90/100 % of each window and,
 at breach, escalates to the discipline inspectors and the bureau leader. Every step
 is idempotent (compare-and-set on the row, dedupe keys on the notifications), so a

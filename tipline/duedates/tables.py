@@ -1,7 +1,7 @@
 """Deadline rules and the due dates stored on each case.
 
 A due date is computed once, when its triggering event happens, and stored
-(DESIGN principle 5); changing a rule later changes the due dates of later events
+(docs/ARCHITECTURE.md principle 5); changing a rule later changes the due dates of later events
 only, never rewrites a stored one.
 """
 

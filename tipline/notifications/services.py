@@ -6,7 +6,7 @@ Rules and why:
   Art. 15: 不得扩大知情范围): it is a message key plus short parameters such as a ledger
   number, a deadline kind or a date ("ledger no. X is due"). Parameters are refused
   when long or multi-line, so a caller cannot slip a tip's text into one.
-- A sweep that repeats itself must not repeat its messages (DESIGN principle 5): a
+- A sweep that repeats itself must not repeat its messages (docs/ARCHITECTURE.md principle 5): a
   sender passes a ``dedupe_key`` and each account gets that message once, enforced by
   a unique column, so two processes racing still insert one row.
 - :func:`notify` joins the caller's write transaction: a warning is stored together

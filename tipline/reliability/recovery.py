@@ -2,11 +2,11 @@
 
 When every designated officer has lost their password (or left), no officer key opens
 a tip any more; the escrow private key, kept offline in the county's safe, still
-opens every tip's data keys (DESIGN principle 1: nothing lost, nothing withheld;
-保密纪律). ``tipline keys recover`` opens each tip's keys with it and seals them to the
-officer the county designates, on the machine where the key is brought, and each
-tip re-sealed is a custody event (``tip.access_granted``, reason "escrow recovery"),
-so the recovery shows in the ledger tip by tip (监督执纪工作规则 Art. 23: every
+opens every tip's data keys (docs/ARCHITECTURE.md principles 1 and 3: nothing lost,
+nothing withheld; 保密纪律). ``tipline keys recover`` opens each tip's keys with
+it and seals them to the officer the county designates, on the machine where the key
+is brought, and each tip re-sealed is a custody event (``tip.access_granted``, reason
+"escrow recovery"), so the recovery shows in the ledger tip by tip (监督执纪工作规则 Art. 23: every
 hand-off recorded).
 """
 

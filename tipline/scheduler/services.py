@@ -1,6 +1,6 @@
 """The scheduler: one leader process runs the jobs, every run lands in :class:`JobRun`.
 
-Deadlines are data (DESIGN.md, principle 5): the jobs only sweep rows, idempotently,
+Deadlines are data (docs/ARCHITECTURE.md principle 5): the jobs only sweep rows, idempotently,
 so a run repeated after a crash or by a second process does no harm. Still, only one
 process runs them at a time:
 

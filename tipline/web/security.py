@@ -2,7 +2,7 @@
 
 Litestar has no built-in CSP or HSTS, so a ``before_send`` hook adds them. The CSP
 allows nothing inline and nothing from another host: the tip form must load no
-third-party asset (DESIGN principle 2).
+third-party asset (docs/ARCHITECTURE.md principle 2).
 """
 
 from __future__ import annotations

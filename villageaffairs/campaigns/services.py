@@ -8,7 +8,7 @@ the domain services' hooks inside their own write transactions, see
 Completeness is the share of expected villages done, timeliness the share done by the
 due date (DHIS2's reporting rate and reporting rate
 on time). Reminders go to township staff at D-7, D-1 and D+1, and the county is told
-at D+3, each once per task and township (DESIGN.md principle 5: the sweep is idempotent).
+at D+3, each once per task and township (docs/ARCHITECTURE.md principle 5: the sweep is idempotent).
 """
 
 from __future__ import annotations
