@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
@@ -23,24 +22,27 @@ from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
-from tipline.auth import Role, current_user, requires
-from tipline.errors import DomainError
+from tipline.auth import Role, User, requires
+from tipline.errors import Conflict, DomainError, Forbidden, Invalid
 from tipline.hotline import services
 from tipline.hotline.schemas import (
     CHANNELS,
     CorrectionBody,
+    HotlineForm,
     HotlineReceipt,
     HotlineTipBody,
+    TranscriptForm,
     TranscriptState,
     TranscriptView,
 )
 from tipline.intake import receipts
 from tipline.intake import services as intake
-from tipline.intake.controllers import COOKIE_NAME, TIP_ROUTE, removed_text, tip_from_form
+from tipline.intake.controllers import COOKIE_NAME, TIP_ROUTE, removed_text
+from tipline.intake.exceptions import PayloadTooLarge
 from tipline.intake.forms import UploadLimits, read_form
-from tipline.intake.schemas import CATEGORIES, TipInput
+from tipline.intake.schemas import CATEGORIES, Channel
 from tipline.settings import Settings
-from tipline.web.i18n import translate
+from tipline.web.forms import form_page, keep_posted
 from tipline.web.templating import NavItem
 
 AnyRequest = Request[Any, Any, Any]
@@ -87,32 +89,24 @@ def check_csrf(request: AnyRequest, submitted: str) -> None:
         raise PermissionDeniedException("CSRF token verification failed")
 
 
-def _tip_from_body(data: HotlineTipBody) -> TipInput:
-    return TipInput(
-        category=data.category,
-        content=data.content,
-        township=data.township,
-        village=data.village,
-        occurred=data.occurred,
-        who=data.who,
-        identity=data.identity,
-    )
+# What an officer typed may be refused on the form: a field (400), a file too large (413).
+TYPED: tuple[type[DomainError], ...] = (Invalid, Conflict, PayloadTooLarge)
 
 
-async def _form_page(
-    form: dict[str, str], *, error: str | None = None, status_code: int = 200, closed: bool = False
-) -> Template:
+async def new_page(request: AnyRequest) -> Template:
+    """The entry form (as refused: ``tipline.web.forms`` adds ``error`` and the ``form``
+    typed); while tips cannot be sealed (no escrow key yet) it says so instead."""
+    channel = request.query_params.get("channel")
     return Template(
         "hotline/new.html",
         context={
-            "closed": closed,
+            "closed": not await intake.tip_box_is_open(),
             "channels": CHANNELS,
             "categories": CATEGORIES,
             "places": await intake.place_choices(),
-            "form": form,
-            "error": error,
+            "form": {"channel": channel if channel in CHANNELS else Channel.phone},
+            "error": None,
         },
-        status_code=status_code,
     )
 
 
@@ -124,45 +118,33 @@ class HotlinePagesController(Controller):
     include_in_schema = False
 
     @get("/", name="hotline-new")
-    async def new_form(self, channel: FromQuery[str | None] = None) -> Template:
+    async def new_form(self, request: AnyRequest) -> Template:
         """The form; while tips cannot be sealed (no escrow key yet) it says so instead."""
-        return await _form_page(
-            {"channel": channel if channel in CHANNELS else "phone"},
-            closed=not await intake.tip_box_is_open(),
-        )
+        return await new_page(request)
 
     @post(
         "/",
         name="hotline-enter",
         request_max_body_size=None,
         status_code=HTTP_201_CREATED,
-        opt={"exclude_from_csrf": True},
+        opt={"exclude_from_csrf": True, **form_page(new_page, refuse=TYPED)},
     )
-    async def enter(self, request: AnyRequest, locale: Locale) -> Template:
+    async def enter(self, request: AnyRequest, user: User, locale: Locale) -> Template:
         """The receipt page is the answer to the POST itself (``no-store``, never in a
         URL): the officer reads it out to the caller once; it cannot be shown again."""
         settings = _settings(request)
-        form = await read_form(request, _limits(settings))
-        check_csrf(request, form.get("_csrf_token"))
-        channel = form.get("channel")
-        try:
-            submitted = await services.enter_tip(
-                settings, current_user(request), channel, tip_from_form(form), form.files
-            )
-        except DomainError as error:
-            if error.status_code >= 500:
-                raise
-            values = {name: form.get(name) for name in (*FIELDS, "name", "contact", "real_name")}
-            return await _form_page(
-                values,
-                error=translate(locale, error.key, **error.values),
-                status_code=error.status_code,
-            )
+        received = await read_form(request, _limits(settings))
+        check_csrf(request, received.get("_csrf_token"))
+        keep_posted(request, received.fields)
+        form = HotlineForm.of(received.fields)
+        submitted = await services.enter_tip(
+            settings, user, form.channel, form.tip(), received.files
+        )
         return Template(
             "hotline/receipt.html",
             context={
                 "ledger_no": submitted.ledger_no,
-                "channel": channel,
+                "channel": form.channel,
                 "groups": receipts.receipt_groups(submitted.receipt),
                 "removed": removed_text(locale, submitted.removed),
             },
@@ -176,13 +158,13 @@ class HotlineApiController(Controller):
     tags = ["cases"]
 
     @post("/intake", name="hotline-enter-api", status_code=HTTP_201_CREATED)
-    async def enter(self, request: AnyRequest, data: JSONBody[HotlineTipBody]) -> HotlineReceipt:
+    async def enter(
+        self, request: AnyRequest, user: User, data: JSONBody[HotlineTipBody]
+    ) -> HotlineReceipt:
         """Enter a tip taken by phone, letter or visit; ``content`` is the officer's
         transcript. Answers the ledger number and the receipt to read out to the caller
         (shown once, never stored). 503 while tips cannot be sealed."""
-        submitted = await services.enter_tip(
-            _settings(request), current_user(request), data.channel, _tip_from_body(data)
-        )
+        submitted = await services.enter_tip(_settings(request), user, data.channel, data.tip())
         return HotlineReceipt(
             ledger_no=submitted.ledger_no,
             channel=data.channel,
@@ -197,9 +179,24 @@ class HotlineApiController(Controller):
         return await services.officer_transcript_state(ledger_no)
 
 
-class TranscriptForm(msgspec.Struct):
-    csrf: str = ""
-    text: str = ""
+async def transcript_page(request: AnyRequest, done: str | None = None) -> Template | Redirect:
+    """The transcript in the tipster's mailbox (as refused: ``error`` and the ``form``
+    typed); a tipster not signed in goes to the mailbox's sign-in."""
+    token = request.cookies.get(COOKIE_NAME)
+    try:
+        view = await services.tipster_transcript(token)
+    except Forbidden:  # not a refusal to answer: who is not signed in signs in
+        return Redirect("/tip/mailbox", status_code=HTTP_303_SEE_OTHER)
+    return Template(
+        "hotline/transcript.html",
+        context={
+            "view": view,
+            "csrf": intake.tipster_csrf_token(_settings(request), token or ""),
+            "done": DONE.get(done or ""),
+            "error": None,
+            "form": {},
+        },
+    )
 
 
 class TranscriptPagesController(Controller):
@@ -209,39 +206,11 @@ class TranscriptPagesController(Controller):
     opt = TIP_ROUTE
     include_in_schema = False
 
-    async def _page(
-        self,
-        request: AnyRequest,
-        *,
-        done: str | None = None,
-        error: str | None = None,
-        text: str = "",
-        status_code: int = 200,
-    ) -> Template | Redirect:
-        token = request.cookies.get(COOKIE_NAME)
-        try:
-            view = await services.tipster_transcript(token)
-        except DomainError as failure:
-            if failure.status_code == 403:
-                return Redirect("/tip/mailbox", status_code=HTTP_303_SEE_OTHER)
-            raise
-        return Template(
-            "hotline/transcript.html",
-            context={
-                "view": view,
-                "csrf": intake.tipster_csrf_token(_settings(request), token or ""),
-                "done": DONE.get(done or ""),
-                "error": error,
-                "text": text,
-            },
-            status_code=status_code,
-        )
-
     @get("/", name="tip-transcript")
     async def show(
         self, request: AnyRequest, done: FromQuery[str | None] = None
     ) -> Template | Redirect:
-        return await self._page(request, done=done)
+        return await transcript_page(request, done)
 
     @post("/confirm", status_code=HTTP_303_SEE_OTHER)
     async def confirm(self, request: AnyRequest, data: URLEncodedBody[TranscriptForm]) -> Redirect:
@@ -250,24 +219,12 @@ class TranscriptPagesController(Controller):
         await services.confirm_transcript(token)
         return Redirect("/tip/mailbox/transcript?done=confirmed", status_code=HTTP_303_SEE_OTHER)
 
-    @post("/corrections", status_code=HTTP_303_SEE_OTHER)
-    async def correct(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[TranscriptForm]
-    ) -> Template | Redirect:
+    @post("/corrections", status_code=HTTP_303_SEE_OTHER, opt=form_page(transcript_page))
+    async def correct(self, request: AnyRequest, data: URLEncodedBody[TranscriptForm]) -> Redirect:
         token = request.cookies.get(COOKIE_NAME)
         settings = _settings(request)
         intake.check_tipster_csrf(settings, token, data.csrf)
-        try:
-            await services.correct_transcript(settings, token, data.text)
-        except DomainError as error:
-            if error.status_code != 400:
-                raise
-            return await self._page(
-                request,
-                error=translate(locale, error.key, **error.values),
-                text=data.text,
-                status_code=400,
-            )
+        await services.correct_transcript(settings, token, data.text)
         return Redirect("/tip/mailbox/transcript?done=corrected", status_code=HTTP_303_SEE_OTHER)
 
 

@@ -7,38 +7,39 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from tipline.intake.schemas import (
-    MAX_CONTENT_CHARS,
-    MAX_SHORT_CHARS,
-    Channel,
-    IdentityBody,
-    TipFields,
-)
+from tipline.intake.schemas import MAX_CONTENT_CHARS, Channel, TipBody, TipFields, TipForm
 
 # The channels an officer enters (Tip.channel); "web" is the tip box's own (refused
 # here as tipline.hotline.exceptions.UnknownChannel).
 CHANNELS: Final = tuple(channel for channel in Channel if channel is not Channel.web)
 TranscriptStatus = Literal["awaiting", "confirmed", "corrected"]
 
-Short = Annotated[str, Meta(max_length=MAX_SHORT_CHARS)]
 
-
-class HotlineTipBody(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+class HotlineTipBody(TipBody, frozen=True, kw_only=True):
     """``POST /api/v1/cases/intake``: a tip an officer took by phone, letter or visit.
 
+    The tip box's :class:`~tipline.intake.schemas.TipBody` with its ``channel``:
     ``content`` is the officer's transcript of what the caller, writer or visitor said;
     township and village are org unit ids; ``identity`` is the optional real-name
     section, sealed apart from the rest.
     """
 
     channel: Channel
-    category: Annotated[str, Meta(min_length=1, max_length=32)]
-    content: Annotated[str, Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
-    township: int | None = None
-    village: int | None = None
-    occurred: Short | None = None
-    who: Short | None = None
-    identity: IdentityBody | None = None
+
+
+class HotlineForm(TipForm, frozen=True):
+    """The entry form: the tip form's fields and the channel (multipart, read in memory
+    by ``tipline.intake.forms.read_form``)."""
+
+    channel: str = ""
+
+
+class TranscriptForm(msgspec.Struct, frozen=True):
+    """The tipster's confirm and correct forms in the mailbox (``csrf`` from the
+    ``tipster`` cookie)."""
+
+    csrf: str = ""
+    text: str = ""
 
 
 class HotlineReceipt(msgspec.Struct, frozen=True):
