@@ -9,6 +9,7 @@ import datetime as dt
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.client import TestClient
 from tests.conftest import make_account, sign_in
 from tipline.accounts import totp
 from tipline.app import create_app
@@ -52,10 +53,8 @@ async def test_with_the_scheduler_on_this_process_leads_and_a_stale_heartbeat_is
     app: Litestar, settings: Settings
 ) -> None:
     running = create_app(dataclasses.replace(settings, scheduler=True))
-    # Made before the app starts: once it runs, its pool and its scheduler's jobs live in
-    # the client's own loop, so the test touches the database only through that loop.
     account = await make_account("admin")
-    async with AsyncTestClient(running, base_url="http://testserver.local") as admin:
+    async with TestClient(running) as admin:
         login = await admin.post(
             "/api/v1/auth/login",
             json={
@@ -75,6 +74,6 @@ async def test_with_the_scheduler_on_this_process_leads_and_a_stale_heartbeat_is
         assert "本进程正在执行定时任务" in page.text
         assert "心跳已超过 3 分钟未更新" not in page.text
 
-        admin.blocking_portal.call(_age_heartbeat)
+        await _age_heartbeat()
         page = await admin.get("/admin/scheduler")
         assert "心跳已超过 3 分钟未更新" in page.text
