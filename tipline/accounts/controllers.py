@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -18,7 +17,17 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER
 
 from tipline.accounts import services, sessions, totp
 from tipline.accounts.exceptions import PasswordsDiffer
-from tipline.accounts.schemas import AccountSummary, LoginBody, LoginResult
+from tipline.accounts.schemas import (
+    AccountSummary,
+    CreateAccountForm,
+    EmailForm,
+    LoginBody,
+    LoginForm,
+    LoginResult,
+    PasswordForm,
+    ResetPasswordForm,
+    TotpForm,
+)
 from tipline.auth import (
     ALL_ROLES,
     PUBLIC,
@@ -26,6 +35,7 @@ from tipline.auth import (
     TOTP_ENROLMENT,
     CurrentUser,
     Role,
+    User,
     current_user,
     requires,
     signed_in,
@@ -33,8 +43,9 @@ from tipline.auth import (
 from tipline.errors import DomainError
 from tipline.ledger.services import Actor
 from tipline.settings import Settings
+from tipline.web.forms import form_page, posted
 from tipline.web.i18n import translate
-from tipline.web.templating import ADMIN, EVERYONE, NavItem
+from tipline.web.templating import ADMIN, EVERYONE, NavItem, request_locale
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -49,42 +60,6 @@ DONE_MESSAGES = {
     "totp_reset": "accounts.done.totp_reset",
     "email": "accounts.done.email",
 }
-
-
-class LoginForm(msgspec.Struct):
-    username: str = ""
-    password: str = ""
-    totp: str = ""
-    next: str = ""
-
-
-class PasswordForm(msgspec.Struct):
-    current_password: str = ""
-    new_password: str = ""
-    confirm_password: str = ""
-
-
-class TotpForm(msgspec.Struct):
-    code: str = ""
-
-
-class CreateAccountForm(msgspec.Struct):
-    username: str = ""
-    display_name: str = ""
-    role: str = ""
-    org_unit_id: str = ""
-    password: str = ""
-    confirm_password: str = ""
-    email: str = ""
-
-
-class EmailForm(msgspec.Struct):
-    email: str = ""
-
-
-class ResetPasswordForm(msgspec.Struct):
-    new_password: str = ""
-    confirm_password: str = ""
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -176,9 +151,79 @@ class AuthApiController(Controller):
         )
 
     @get("/me", guards=[signed_in], opt=TOTP_ENROLMENT)
-    async def me(self, request: AnyRequest) -> AccountSummary:
+    async def me(self, user: User) -> AccountSummary:
         """The signed-in account."""
-        return await services.get_account(current_user(request).account_id)
+        return await services.get_account(user.account_id)
+
+
+# On the accounts pages every refusal of a form is shown on its page (a wrong sign-in,
+# a throttled one, disabling oneself): the form is what was refused.
+ANY_REFUSAL: tuple[type[DomainError], ...] = (DomainError,)
+
+
+async def login_form_page(request: AnyRequest) -> Template:
+    """The sign-in form (as refused: ``error`` and the ``form`` typed; ``next`` kept)."""
+    typed = await posted(request)
+    next_path = safe_next(typed.get("next") or request.query_params.get("next"))
+    return Template("accounts/login.html", context={"next": next_path, "form": {}})
+
+
+async def own_account_page(request: AnyRequest, done: str | None = None) -> Template:
+    return Template(
+        "accounts/account.html",
+        context={
+            "account": await services.get_account(current_user(request).account_id),
+            "done": _done(request_locale(request), done),
+            "error": None,
+        },
+    )
+
+
+async def totp_enrolment_page(request: AnyRequest) -> Template | Redirect:
+    """The QR code and the secret as text, and a field for the first code."""
+    user = current_user(request)
+    if user.totp_enrolled:
+        return Redirect("/account", status_code=HTTP_303_SEE_OTHER)
+    locale = request_locale(request)
+    issuer = f"{translate(locale, 'app.name')} {_settings(request).county_name}".strip()
+    enrolment = await services.start_totp_enrolment(user, issuer)
+    return Template(
+        "accounts/totp.html",
+        context={
+            "qr_svg": totp.qr_svg(enrolment.uri),
+            "secret_grouped": totp.grouped(enrolment.secret),
+            "required": user.role in ROLES_REQUIRING_TOTP,
+            "error": None,
+        },
+    )
+
+
+async def accounts_page(request: AnyRequest, done: str | None = None) -> Template:
+    """Every account with its role, org unit, status and TOTP, and the form to add one."""
+    return Template(
+        "accounts/admin_accounts.html",
+        context={
+            "accounts": await services.list_accounts(),
+            "org_units": await services.assignable_org_units(),
+            "roles": ALL_ROLES,
+            "form": CreateAccountForm(),
+            "done": _done(request_locale(request), done),
+            "error": None,
+        },
+    )
+
+
+async def account_detail_page(request: AnyRequest, done: str | None = None) -> Template:
+    account_id = int(request.path_params["account_id"])
+    return Template(
+        "accounts/admin_account.html",
+        context={
+            "account": await services.get_account(account_id),
+            "is_self": current_user(request).account_id == account_id,
+            "done": _done(request_locale(request), done),
+            "error": None,
+        },
+    )
 
 
 class LoginPageController(Controller):
@@ -191,35 +236,20 @@ class LoginPageController(Controller):
     ) -> Template | Redirect:
         if _user_or_none(request) is not None:
             return Redirect(safe_next(next))
-        return Template("accounts/login.html", context={"next": safe_next(next), "form": {}})
+        return await login_form_page(request)
 
-    @post("/login")
-    async def login_submit(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        data: URLEncodedBody[LoginForm],
-    ) -> Template | Redirect:
+    @post("/login", opt=form_page(login_form_page, refuse=ANY_REFUSAL))
+    async def login_submit(self, request: AnyRequest, data: URLEncodedBody[LoginForm]) -> Redirect:
         settings = _settings(request)
+        body = data.body()
+        result = await services.login(
+            body.username,
+            body.password,
+            body.totp,
+            throttle_base_seconds=settings.login_throttle_base_seconds,
+            previous_token=request.cookies.get(sessions.COOKIE_NAME),
+        )
         next_path = safe_next(data.next)
-        try:
-            result = await services.login(
-                data.username,
-                data.password,
-                data.totp or None,
-                throttle_base_seconds=settings.login_throttle_base_seconds,
-                previous_token=request.cookies.get(sessions.COOKIE_NAME),
-            )
-        except DomainError as error:
-            return Template(
-                "accounts/login.html",
-                context={
-                    "next": next_path,
-                    "form": {"username": data.username},
-                    "error": _error_text(locale, error),
-                },
-                status_code=error.status_code,
-            )
         response = Redirect(_after_login(result.account, next_path), status_code=HTTP_303_SEE_OTHER)
         for cookie in _login_cookies(result, settings):
             response.set_cookie(cookie)
@@ -245,83 +275,31 @@ class AccountPageController(Controller):
     opt = TOTP_ENROLMENT
     include_in_schema = False
 
-    async def _page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-    ) -> Template:
-        account = await services.get_account(current_user(request).account_id)
-        return Template(
-            "accounts/account.html",
-            context={
-                "account": account,
-                "done": _done(locale, done),
-                "error": _error_text(locale, error) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/", name="account")
     async def account_page(
-        self, request: AnyRequest, locale: Locale, done: FromQuery[str | None] = None
+        self, request: AnyRequest, done: FromQuery[str | None] = None
     ) -> Template:
-        return await self._page(request, locale, done=done)
+        return await own_account_page(request, done)
 
-    @post("/password")
-    async def change_password(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[PasswordForm]
-    ) -> Template | Redirect:
-        try:
-            await services.change_password(
-                current_user(request),
-                data.current_password,
-                data.new_password,
-                data.confirm_password,
-            )
-        except DomainError as error:
-            return await self._page(request, locale, error=error)
+    @post("/password", opt=form_page(own_account_page, refuse=ANY_REFUSAL))
+    async def change_password(self, user: User, data: URLEncodedBody[PasswordForm]) -> Redirect:
+        await services.change_password(
+            user, data.current_password, data.new_password, data.confirm_password
+        )
         return Redirect("/account?done=password", status_code=HTTP_303_SEE_OTHER)
 
-    async def _totp_page(
-        self, request: AnyRequest, locale: str, error: DomainError | None = None
-    ) -> Template | Redirect:
-        user = current_user(request)
-        if user.totp_enrolled:
-            return Redirect("/account", status_code=HTTP_303_SEE_OTHER)
-        issuer = f"{translate(locale, 'app.name')} {_settings(request).county_name}".strip()
-        enrolment = await services.start_totp_enrolment(user, issuer)
-        return Template(
-            "accounts/totp.html",
-            context={
-                "qr_svg": totp.qr_svg(enrolment.uri),
-                "secret_grouped": totp.grouped(enrolment.secret),
-                "required": user.role in ROLES_REQUIRING_TOTP,
-                "error": _error_text(locale, error) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/totp", name="account-totp")
-    async def totp_page(self, request: AnyRequest, locale: Locale) -> Template | Redirect:
+    async def totp_page(self, request: AnyRequest) -> Template | Redirect:
         """The QR code and the secret as text, and a field for the first code."""
-        return await self._totp_page(request, locale)
+        return await totp_enrolment_page(request)
 
-    @post("/totp")
-    async def totp_confirm(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[TotpForm]
-    ) -> Template | Redirect:
-        try:
-            await services.confirm_totp_enrolment(current_user(request), data.code)
-        except DomainError as error:
-            return await self._totp_page(request, locale, error)
+    @post("/totp", opt=form_page(totp_enrolment_page, refuse=ANY_REFUSAL))
+    async def totp_confirm(self, user: User, data: URLEncodedBody[TotpForm]) -> Redirect:
+        await services.confirm_totp_enrolment(user, data.code)
         return Redirect("/account?done=totp", status_code=HTTP_303_SEE_OTHER)
 
 
-def _admin_actor(request: AnyRequest) -> Actor:
-    return Actor.account(current_user(request).account_id)
+ON_DETAIL_PAGE = form_page(account_detail_page, refuse=ANY_REFUSAL)
 
 
 class AdminAccountsController(Controller):
@@ -329,138 +307,76 @@ class AdminAccountsController(Controller):
     guards = [requires(Role.admin)]
     include_in_schema = False
 
-    async def _list_page(
-        self,
-        locale: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-        form: CreateAccountForm | None = None,
-    ) -> Template:
-        return Template(
-            "accounts/admin_accounts.html",
-            context={
-                "accounts": await services.list_accounts(),
-                "org_units": await services.assignable_org_units(),
-                "roles": ALL_ROLES,
-                "form": form or CreateAccountForm(),
-                "done": _done(locale, done),
-                "error": _error_text(locale, error) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
-    async def _detail_page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        account_id: int,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-    ) -> Template:
-        return Template(
-            "accounts/admin_account.html",
-            context={
-                "account": await services.get_account(account_id),
-                "is_self": current_user(request).account_id == account_id,
-                "done": _done(locale, done),
-                "error": _error_text(locale, error) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/", name="admin-accounts")
-    async def list_accounts(self, locale: Locale, done: FromQuery[str | None] = None) -> Template:
+    async def list_accounts(
+        self, request: AnyRequest, done: FromQuery[str | None] = None
+    ) -> Template:
         """Every account with its role, org unit, status and TOTP, and the form to add one."""
-        return await self._list_page(locale, done=done)
+        return await accounts_page(request, done)
 
-    @post("/")
-    async def create(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[CreateAccountForm]
-    ) -> Template | Redirect:
-        try:
-            if data.password != data.confirm_password:
-                raise PasswordsDiffer()
-            email = services.check_email(data.email)
-            account_id = await services.create_account(
-                _admin_actor(request),
-                username=data.username,
-                display_name=data.display_name,
-                role=services.parse_role(data.role),
-                org_unit_id=int(data.org_unit_id) if data.org_unit_id.isdigit() else 0,
-                password=data.password,
-            )
-            if email:
-                await services.set_email(_admin_actor(request), account_id, email)
-        except DomainError as error:
-            form = msgspec.structs.replace(data, password="", confirm_password="")
-            return await self._list_page(locale, error=error, form=form)
+    @post("/", opt=form_page(accounts_page, refuse=ANY_REFUSAL))
+    async def create(self, user: User, data: URLEncodedBody[CreateAccountForm]) -> Redirect:
+        if data.password != data.confirm_password:
+            raise PasswordsDiffer(field="confirm_password")
+        email = services.check_email(data.email)
+        admin = Actor.account(user.account_id)
+        account_id = await services.create_account(
+            admin,
+            username=data.username,
+            display_name=data.display_name,
+            role=services.parse_role(data.role),
+            org_unit_id=data.org_unit(),
+            password=data.password,
+        )
+        if email:
+            await services.set_email(admin, account_id, email)
         return Redirect("/admin/accounts?done=created", status_code=HTTP_303_SEE_OTHER)
 
     @get("/{account_id:int}", name="admin-account")
     async def detail(
         self,
         request: AnyRequest,
-        locale: Locale,
         account_id: Annotated[int, PathParameter()],
         done: FromQuery[str | None] = None,
     ) -> Template:
-        return await self._detail_page(request, locale, account_id, done=done)
+        return await account_detail_page(request, done)
 
-    @post("/{account_id:int}/disable")
-    async def disable(
-        self, request: AnyRequest, locale: Locale, account_id: Annotated[int, PathParameter()]
-    ) -> Template | Redirect:
-        try:
-            await services.disable_account(_admin_actor(request), account_id)
-        except DomainError as error:
-            return await self._detail_page(request, locale, account_id, error=error)
+    @post("/{account_id:int}/disable", opt=ON_DETAIL_PAGE)
+    async def disable(self, user: User, account_id: Annotated[int, PathParameter()]) -> Redirect:
+        await services.disable_account(Actor.account(user.account_id), account_id)
         return Redirect(f"/admin/accounts/{account_id}?done=disabled", status_code=303)
 
     @post("/{account_id:int}/enable")
-    async def enable(
-        self, request: AnyRequest, account_id: Annotated[int, PathParameter()]
-    ) -> Redirect:
-        await services.enable_account(_admin_actor(request), account_id)
+    async def enable(self, user: User, account_id: Annotated[int, PathParameter()]) -> Redirect:
+        await services.enable_account(Actor.account(user.account_id), account_id)
         return Redirect(f"/admin/accounts/{account_id}?done=enabled", status_code=303)
 
-    @post("/{account_id:int}/reset-password")
+    @post("/{account_id:int}/reset-password", opt=ON_DETAIL_PAGE)
     async def reset_password(
         self,
-        request: AnyRequest,
-        locale: Locale,
+        user: User,
         account_id: Annotated[int, PathParameter()],
         data: URLEncodedBody[ResetPasswordForm],
-    ) -> Template | Redirect:
-        try:
-            await services.reset_password(
-                _admin_actor(request), account_id, data.new_password, data.confirm_password
-            )
-        except DomainError as error:
-            return await self._detail_page(request, locale, account_id, error=error)
+    ) -> Redirect:
+        await services.reset_password(
+            Actor.account(user.account_id), account_id, data.new_password, data.confirm_password
+        )
         return Redirect(f"/admin/accounts/{account_id}?done=reset", status_code=303)
 
-    @post("/{account_id:int}/email")
+    @post("/{account_id:int}/email", opt=ON_DETAIL_PAGE)
     async def set_email(
         self,
-        request: AnyRequest,
-        locale: Locale,
+        user: User,
         account_id: Annotated[int, PathParameter()],
         data: URLEncodedBody[EmailForm],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Where this account's notifications are e-mailed (empty: the inbox only)."""
-        try:
-            await services.set_email(_admin_actor(request), account_id, data.email)
-        except DomainError as error:
-            return await self._detail_page(request, locale, account_id, error=error)
+        await services.set_email(Actor.account(user.account_id), account_id, data.email)
         return Redirect(f"/admin/accounts/{account_id}?done=email", status_code=303)
 
     @post("/{account_id:int}/reset-totp")
-    async def reset_totp(
-        self, request: AnyRequest, account_id: Annotated[int, PathParameter()]
-    ) -> Redirect:
-        await services.reset_totp(_admin_actor(request), account_id)
+    async def reset_totp(self, user: User, account_id: Annotated[int, PathParameter()]) -> Redirect:
+        await services.reset_totp(Actor.account(user.account_id), account_id)
         return Redirect(f"/admin/accounts/{account_id}?done=totp_reset", status_code=303)
 
 

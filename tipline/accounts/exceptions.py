@@ -19,7 +19,11 @@ class LoginThrottled(DomainError):
     message_key = "accounts.error.throttled"
 
 
-class PasswordPolicyError(Invalid):
+class AccountsInvalid(Invalid):
+    """The root of the accounts pages' refusals of what was typed."""
+
+
+class PasswordPolicyError(AccountsInvalid):
     message_key = "accounts.error.password_too_short"
 
 
@@ -43,15 +47,15 @@ class PasswordsDiffer(PasswordPolicyError):
     message_key = "accounts.error.password_mismatch"
 
 
-class WrongCurrentPassword(Invalid):
+class WrongCurrentPassword(AccountsInvalid):
     message_key = "accounts.error.wrong_current_password"
 
 
-class EmailInvalid(Invalid):
+class EmailInvalid(AccountsInvalid):
     message_key = "accounts.error.email_invalid"
 
 
-class UsernameInvalid(Invalid):
+class UsernameInvalid(AccountsInvalid):
     message_key = "accounts.error.username_invalid"
 
 
@@ -59,19 +63,19 @@ class UsernameTaken(Conflict):
     message_key = "accounts.error.username_taken"
 
 
-class DisplayNameInvalid(Invalid):
+class DisplayNameInvalid(AccountsInvalid):
     message_key = "accounts.error.display_name_invalid"
 
 
-class RoleInvalid(Invalid):
+class RoleInvalid(AccountsInvalid):
     message_key = "accounts.error.role_invalid"
 
 
-class OrgUnitNotFound(Invalid):
+class OrgUnitNotFound(AccountsInvalid):
     message_key = "accounts.error.org_unit_not_found"
 
 
-class OrgUnitWrongLevel(Invalid):
+class OrgUnitWrongLevel(AccountsInvalid):
     message_key = "accounts.error.org_unit_wrong_level"
 
 
@@ -83,7 +87,7 @@ class CannotDisableSelf(Forbidden):
     message_key = "accounts.error.cannot_disable_self"
 
 
-class TotpCodeInvalid(Invalid):
+class TotpCodeInvalid(AccountsInvalid):
     message_key = "accounts.error.totp_code_invalid"
 
 

@@ -52,3 +52,49 @@ class TotpEnrolment(msgspec.Struct, frozen=True):
 
     secret: str
     uri: str
+
+
+# The pages' forms: every field text with a default, so a refused form is shown back as
+# typed (never a password: the templates leave those fields empty).
+
+
+class LoginForm(msgspec.Struct, frozen=True):
+    username: str = ""
+    password: str = ""
+    totp: str = ""
+    next: str = ""
+
+    def body(self) -> LoginBody:
+        return LoginBody(username=self.username, password=self.password, totp=self.totp or None)
+
+
+class PasswordForm(msgspec.Struct, frozen=True):
+    current_password: str = ""
+    new_password: str = ""
+    confirm_password: str = ""
+
+
+class TotpForm(msgspec.Struct, frozen=True):
+    code: str = ""
+
+
+class CreateAccountForm(msgspec.Struct, frozen=True):
+    username: str = ""
+    display_name: str = ""
+    role: str = ""
+    org_unit_id: str = ""
+    password: str = ""
+    confirm_password: str = ""
+    email: str = ""
+
+    def org_unit(self) -> int:
+        return int(self.org_unit_id) if self.org_unit_id.isdigit() else 0
+
+
+class EmailForm(msgspec.Struct, frozen=True):
+    email: str = ""
+
+
+class ResetPasswordForm(msgspec.Struct, frozen=True):
+    new_password: str = ""
+    confirm_password: str = ""

@@ -136,6 +136,8 @@ class _RefusedForm(Response[Any]):
             template = await page.render(request)
         except DomainError as refused:  # the page itself is refused (gone, forbidden)
             return domain_error_handler(request, refused, form=False)
+        if not isinstance(template, Template):  # the page sends elsewhere (a redirect)
+            return template
         details = _details_of(exc)
         problems = details[0](exc, locale) if details else []
         message = translate(locale, exc.key, **exc.values)
