@@ -9,7 +9,7 @@ officers only; the transfer package needs the officer's key unlocked for this se
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
@@ -18,32 +18,38 @@ from litestar.params import FromQuery, JSONBody, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import PUBLIC, Role, current_user, requires
+from tipline.auth import PUBLIC, CurrentUser, Role, User, current_user, requires
 from tipline.authorities import services
 from tipline.authorities.schemas import (
+    AcknowledgementForm,
     AcknowledgementIn,
+    AuthorityForm,
     AuthorityIn,
     AuthorityKind,
     AuthorityOut,
+    FeedbackForm,
     FeedbackIn,
     FeedbackOutcome,
+    LinkForm,
+    ReplyForm,
     ReplyLinkIn,
     ReplyLinkOut,
     ReplyPurpose,
+    TransferForm,
     TransferIn,
     TransferMethod,
     TransferOut,
     TransferReceipt,
 )
-from tipline.cases.exceptions import KeyLocked
 from tipline.cases.services import session_key
 from tipline.crypto.services import KEY_COOKIE_NAME
-from tipline.errors import DomainError, Invalid
+from tipline.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from tipline.ledger.checkpoints import ProofBundle
 from tipline.ledger.services import Actor
 from tipline.settings import Settings
+from tipline.web.forms import form_page
 from tipline.web.i18n import translate
-from tipline.web.templating import NavItem
+from tipline.web.templating import NavItem, request_locale
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -56,8 +62,6 @@ ADMINS = requires(Role.admin)
 READERS = requires(Role.admin, Role.officer, Role.inspector, Role.leader)
 OFFICERS = requires(Role.officer)
 
-T = TypeVar("T")
-
 DONE = {
     "created": "authorities.done.created",
     "updated": "authorities.done.updated",
@@ -65,19 +69,9 @@ DONE = {
     "acknowledged": "authorities.done.acknowledged",
     "feedback": "authorities.done.feedback",
 }
-
-
-class FormInvalid(Invalid):
-    message_key = "authorities.error.form"
-
-
-def _convert(data: dict[str, Any], kind: type[T]) -> T:
-    """A form's strings as the API's struct; a bad value is a 400 naming the field."""
-    values = {name: value for name, value in data.items() if value != "" or name == "note"}
-    try:
-        return msgspec.convert(values, kind, strict=False)
-    except msgspec.ValidationError as error:
-        raise FormInvalid(detail=str(error)) from None
+# A refusal below 500 is shown on the form's page (a 5xx, a missing font, gets the
+# error page): a wrong status, a taken document number, a tip not readable.
+REFUSED_HERE: tuple[type[DomainError], ...] = (Invalid, Conflict, NotFound, Forbidden)
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -85,8 +79,9 @@ def _settings(request: AnyRequest) -> Settings:
     return settings
 
 
-async def _key(request: AnyRequest) -> Any:
-    return await session_key(current_user(request), request.cookies.get(KEY_COOKIE_NAME))
+async def _key(user: CurrentUser, request: AnyRequest) -> Any:
+    """This session's officer key (``KeyLocked``, with its own page, when locked)."""
+    return await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
 
 
 def _file(file: services.PackageFile) -> Response[bytes]:
@@ -102,48 +97,9 @@ def _file(file: services.PackageFile) -> Response[bytes]:
     )
 
 
-# --- forms --------------------------------------------------------------------------------
-
-
-class AuthorityForm(msgspec.Struct):
-    name: str = ""
-    kind: str = ""
-    contact_person: str = ""
-    phone: str = ""
-    address: str = ""
-    public_key: str = ""
-    active: str = ""
-
-
-class TransferForm(msgspec.Struct):
-    authority_id: str = ""
-    transferred_on: str = ""
-    document_no: str = ""
-    method: str = ""
-    note: str = ""
-
-
-class AcknowledgementForm(msgspec.Struct):
-    acknowledged_on: str = ""
-    document_no: str = ""
-
-
-class FeedbackForm(msgspec.Struct):
-    feedback_on: str = ""
-    outcome: str = ""
-    summary: str = ""
-    document_no: str = ""
-
-
-class LinkForm(msgspec.Struct):
-    purpose: str = ""
-    valid_days: str = "14"
-
-
-def _authority_in(form: AuthorityForm) -> AuthorityIn:
-    values = msgspec.structs.asdict(form)
-    values["active"] = form.active in ("1", "on", "true")
-    return _convert(values, AuthorityIn)
+def _done(request: AnyRequest, done: str | None) -> str | None:
+    key = DONE.get(done or "")
+    return translate(request_locale(request), key) if key else None
 
 
 # --- the registry -------------------------------------------------------------------------
@@ -156,105 +112,68 @@ def _registry_context(request: AnyRequest) -> dict[str, Any]:
     }
 
 
+async def authorities_page(request: AnyRequest, done: str | None = None) -> Template:
+    """Every competent authority, with the form to register one (as refused: ``error``
+    and the ``form`` typed)."""
+    return Template(
+        "authorities/list.html",
+        context={
+            **_registry_context(request),
+            "authorities": await services.list_authorities(),
+            "done": _done(request, done),
+            "error": None,
+            "form": AuthorityForm(active="1"),
+        },
+    )
+
+
+async def authority_page(request: AnyRequest) -> Template:
+    authority = await services.get_authority(int(request.path_params["authority_id"]))
+    return Template(
+        "authorities/edit.html",
+        context={
+            **_registry_context(request),
+            "authority": authority,
+            "form": AuthorityForm.of(authority),
+            "error": None,
+        },
+    )
+
+
 class AuthorityPageController(Controller):
     path = "/admin/authorities"
     include_in_schema = False
 
-    async def _list(
-        self,
-        request: AnyRequest,
-        locale: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-        form: AuthorityForm | None = None,
-    ) -> Template:
-        key = DONE.get(done or "")
-        return Template(
-            "authorities/list.html",
-            context={
-                **_registry_context(request),
-                "authorities": await services.list_authorities(),
-                "done": translate(locale, key) if key else None,
-                "error": translate(locale, error.key, **error.values) if error else None,
-                "form": form or AuthorityForm(active="1"),
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/", name="authorities-page", guards=[READERS])
-    async def list_page(
-        self, request: AnyRequest, locale: Locale, done: FromQuery[str | None] = None
-    ) -> Template:
+    async def list_page(self, request: AnyRequest, done: FromQuery[str | None] = None) -> Template:
         """Every competent authority, with the form to register one (administrators)."""
-        return await self._list(request, locale, done=done)
+        return await authorities_page(request, done)
 
-    @post("/", name="authorities-create-page", guards=[ADMINS])
-    async def create(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[AuthorityForm]
-    ) -> Template | Redirect:
-        try:
-            await services.create_authority(
-                Actor.account(current_user(request).account_id), _authority_in(data)
-            )
-        except DomainError as error:
-            if error.status_code >= 500:
-                raise
-            return await self._list(request, locale, error=error, form=data)
+    @post(
+        "/",
+        name="authorities-create-page",
+        guards=[ADMINS],
+        opt=form_page(authorities_page, refuse=REFUSED_HERE),
+    )
+    async def create(self, user: User, data: URLEncodedBody[AuthorityForm]) -> Redirect:
+        await services.create_authority(Actor.account(user.account_id), data.body())
         return Redirect("/admin/authorities?done=created", status_code=HTTP_303_SEE_OTHER)
 
-    async def _edit(
-        self,
-        request: AnyRequest,
-        locale: str,
-        authority: AuthorityOut,
-        *,
-        error: DomainError | None = None,
-        form: AuthorityForm | None = None,
-    ) -> Template:
-        form = form or AuthorityForm(
-            name=authority.name,
-            kind=authority.kind.value,
-            contact_person=authority.contact_person,
-            phone=authority.phone,
-            address=authority.address,
-            public_key=authority.public_key or "",
-            active="1" if authority.active else "",
-        )
-        return Template(
-            "authorities/edit.html",
-            context={
-                **_registry_context(request),
-                "authority": authority,
-                "form": form,
-                "error": translate(locale, error.key, **error.values) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/{authority_id:int}", name="authority-page", guards=[READERS])
-    async def show(
-        self, request: AnyRequest, locale: Locale, authority_id: AuthorityId
-    ) -> Template:
-        return await self._edit(request, locale, await services.get_authority(authority_id))
+    async def show(self, request: AnyRequest, authority_id: AuthorityId) -> Template:
+        return await authority_page(request)
 
-    @post("/{authority_id:int}", name="authority-update-page", guards=[ADMINS])
+    @post(
+        "/{authority_id:int}",
+        name="authority-update-page",
+        guards=[ADMINS],
+        opt=form_page(authority_page, refuse=REFUSED_HERE),
+    )
     async def update(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        authority_id: AuthorityId,
-        data: URLEncodedBody[AuthorityForm],
-    ) -> Template | Redirect:
-        authority = await services.get_authority(authority_id)
-        try:
-            await services.update_authority(
-                Actor.account(current_user(request).account_id), authority_id, _authority_in(data)
-            )
-        except DomainError as error:
-            if error.status_code >= 500:
-                raise
-            return await self._edit(request, locale, authority, error=error, form=data)
+        self, user: User, authority_id: AuthorityId, data: URLEncodedBody[AuthorityForm]
+    ) -> Redirect:
+        await services.get_authority(authority_id)
+        await services.update_authority(Actor.account(user.account_id), authority_id, data.body())
         return Redirect("/admin/authorities?done=updated", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -268,11 +187,9 @@ class AuthorityApiController(Controller):
         return await services.list_authorities(active_only=active)
 
     @post("/", name="authorities-create-api", guards=[ADMINS], status_code=201)
-    async def create(self, request: AnyRequest, data: JSONBody[AuthorityIn]) -> AuthorityOut:
+    async def create(self, user: User, data: JSONBody[AuthorityIn]) -> AuthorityOut:
         """Register an authority; a public key that is not X25519 is a 400."""
-        return await services.create_authority(
-            Actor.account(current_user(request).account_id), data
-        )
+        return await services.create_authority(Actor.account(user.account_id), data)
 
     @get("/{authority_id:int}", name="authority-api", guards=[READERS])
     async def show(self, authority_id: AuthorityId) -> AuthorityOut:
@@ -280,15 +197,46 @@ class AuthorityApiController(Controller):
 
     @put("/{authority_id:int}", name="authority-update-api", guards=[ADMINS])
     async def update(
-        self, request: AnyRequest, authority_id: AuthorityId, data: JSONBody[AuthorityIn]
+        self, user: User, authority_id: AuthorityId, data: JSONBody[AuthorityIn]
     ) -> AuthorityOut:
         """Replace an authority's details (nothing is deleted: set ``active`` false)."""
-        return await services.update_authority(
-            Actor.account(current_user(request).account_id), authority_id, data
-        )
+        return await services.update_authority(Actor.account(user.account_id), authority_id, data)
 
 
 # --- transfers ----------------------------------------------------------------------------
+
+
+async def transfers_page(
+    request: AnyRequest, done: str | None = None, link: ReplyLinkOut | None = None
+) -> Template:
+    """The tip's transfers, the form for a new one, acknowledgement and feedback (as
+    refused: ``error`` and the ``form`` typed)."""
+    ledger_no = str(request.path_params["ledger_no"])
+    today = services.china_today().isoformat()
+    return Template(
+        "authorities/transfers.html",
+        context={
+            "ledger_no": ledger_no,
+            "status": await services.tip_status(ledger_no),
+            "transfers": await services.list_transfers(ledger_no),
+            "authorities": await services.list_authorities(active_only=True),
+            "methods": list(TransferMethod),
+            "outcomes": list(FeedbackOutcome),
+            "purposes": list(ReplyPurpose),
+            "today": today,
+            "form": TransferForm(transferred_on=today),
+            "done": _done(request, done),
+            "error": None,
+            "link": link,
+        },
+    )
+
+
+def _done_at(ledger_no: str, done: str) -> Redirect:
+    return Redirect(f"/cases/{ledger_no}/transfers?done={done}", status_code=HTTP_303_SEE_OTHER)
+
+
+ON_TRANSFERS_PAGE = form_page(transfers_page, refuse=REFUSED_HERE)
 
 
 class TransferPageController(Controller):
@@ -296,151 +244,83 @@ class TransferPageController(Controller):
     guards = [OFFICERS]
     include_in_schema = False
 
-    async def _page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        ledger_no: str,
-        *,
-        done: str | None = None,
-        error: DomainError | None = None,
-        form: TransferForm | None = None,
-        link: ReplyLinkOut | None = None,
-    ) -> Template:
-        transfers = await services.list_transfers(ledger_no)
-        status = await services.tip_status(ledger_no)
-        key = DONE.get(done or "")
-        return Template(
-            "authorities/transfers.html",
-            context={
-                "ledger_no": ledger_no,
-                "status": status,
-                "transfers": transfers,
-                "authorities": await services.list_authorities(active_only=True),
-                "methods": list(TransferMethod),
-                "outcomes": list(FeedbackOutcome),
-                "purposes": list(ReplyPurpose),
-                "today": services.china_today().isoformat(),
-                "form": form or TransferForm(transferred_on=services.china_today().isoformat()),
-                "done": translate(locale, key) if key else None,
-                "error": translate(locale, error.key, **error.values) if error else None,
-                "link": link,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/", name="transfers-page")
     async def list_page(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        done: FromQuery[str | None] = None,
+        self, request: AnyRequest, ledger_no: LedgerNo, done: FromQuery[str | None] = None
     ) -> Template:
         """The tip's transfers, the form for a new one, acknowledgement and feedback."""
-        return await self._page(request, locale, ledger_no, done=done)
+        return await transfers_page(request, done)
 
-    async def _act(
-        self, request: AnyRequest, locale: str, ledger_no: str, work: Any, done: str, **kw: Any
-    ) -> Template | Redirect:
-        try:
-            await work()
-        except DomainError as error:
-            if error.status_code >= 500:
-                raise
-            return await self._page(request, locale, ledger_no, error=error, **kw)
-        return Redirect(f"/cases/{ledger_no}/transfers?done={done}", status_code=HTTP_303_SEE_OTHER)
-
-    @post("/", name="transfers-create-page")
+    @post("/", name="transfers-create-page", opt=ON_TRANSFERS_PAGE)
     async def create(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[TransferForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[TransferForm]
+    ) -> Redirect:
         """Transfer the tip (移送): the row and the ``tip.transferred`` event together."""
+        await services.transfer(user, ledger_no, data.body())
+        return _done_at(ledger_no, "transferred")
 
-        async def work() -> None:
-            values = msgspec.structs.asdict(data)
-            await services.transfer(current_user(request), ledger_no, _convert(values, TransferIn))
-
-        return await self._act(request, locale, ledger_no, work, "transferred", form=data)
-
-    @post("/{transfer_id:int}/acknowledgement", name="transfer-acknowledge-page")
+    @post(
+        "/{transfer_id:int}/acknowledgement",
+        name="transfer-acknowledge-page",
+        opt=ON_TRANSFERS_PAGE,
+    )
     async def acknowledge(
         self,
-        request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: URLEncodedBody[AcknowledgementForm],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Record the authority's acknowledgement from its paper reply."""
+        await services.record_acknowledgement(user, ledger_no, transfer_id, data.body())
+        return _done_at(ledger_no, "acknowledged")
 
-        async def work() -> None:
-            body = _convert(msgspec.structs.asdict(data), AcknowledgementIn)
-            await services.record_acknowledgement(
-                current_user(request), ledger_no, transfer_id, body
-            )
-
-        return await self._act(request, locale, ledger_no, work, "acknowledged")
-
-    @post("/{transfer_id:int}/feedback", name="transfer-feedback-page")
+    @post("/{transfer_id:int}/feedback", name="transfer-feedback-page", opt=ON_TRANSFERS_PAGE)
     async def feedback(
         self,
-        request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: URLEncodedBody[FeedbackForm],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Record the authority's feedback from its paper reply (status feedback_received)."""
+        await services.record_feedback(user, ledger_no, transfer_id, data.body())
+        return _done_at(ledger_no, "feedback")
 
-        async def work() -> None:
-            body = _convert(msgspec.structs.asdict(data), FeedbackIn)
-            await services.record_feedback(current_user(request), ledger_no, transfer_id, body)
-
-        return await self._act(request, locale, ledger_no, work, "feedback")
-
-    @post("/{transfer_id:int}/links", name="transfer-link-page")
+    @post(
+        "/{transfer_id:int}/links",
+        name="transfer-link-page",
+        opt=form_page(transfers_page),  # an unknown transfer (404) is the error page
+    )
     async def link(
         self,
         request: AnyRequest,
-        locale: Locale,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: URLEncodedBody[LinkForm],
     ) -> Template:
         """Make a one-time link for the authority; it is shown on this page only."""
-        try:
-            body = _convert(msgspec.structs.asdict(data), ReplyLinkIn)
-            link = await services.create_reply_link(
-                current_user(request),
-                _settings(request),
-                ledger_no,
-                transfer_id,
-                body.purpose,
-                body.valid_days,
-            )
-        except DomainError as error:
-            if error.status_code >= 500 or error.status_code == 404:
-                raise
-            return await self._page(request, locale, ledger_no, error=error)
-        return await self._page(request, locale, ledger_no, link=link)
+        body = data.body()
+        link = await services.create_reply_link(
+            user, _settings(request), ledger_no, transfer_id, body.purpose, body.valid_days
+        )
+        return await transfers_page(request, link=link)
 
     @get("/{transfer_id:int}/package", name="transfer-package-page")
     async def package(
-        self, request: AnyRequest, locale: Locale, ledger_no: LedgerNo, transfer_id: TransferId
-    ) -> Response[bytes] | Template:
+        self,
+        request: AnyRequest,
+        user: User,
+        locale: Locale,
+        ledger_no: LedgerNo,
+        transfer_id: TransferId,
+    ) -> Response[bytes]:
         """The transfer package made now, in memory (sealed when the authority has a key);
         recorded as ``tip.transfer_package_downloaded`` with its SHA-256."""
-        try:
-            key = await _key(request)
-        except KeyLocked as locked:
-            return Template("cases/locked.html", status_code=locked.status_code)
+        key = await _key(user, request)
         file = await services.make_package(
-            current_user(request), key, _settings(request), locale, ledger_no, transfer_id
+            user, key, _settings(request), locale, ledger_no, transfer_id
         )
         return _file(file)
 
@@ -482,11 +362,11 @@ class TransferApiController(Controller):
 
     @post("/", name="transfers-create-api", status_code=201)
     async def create(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[TransferIn]
+        self, user: User, ledger_no: LedgerNo, data: JSONBody[TransferIn]
     ) -> TransferOut:
         """Transfer the tip; 409 when its status allows no transfer or the document number
         is taken for this authority."""
-        return await services.transfer(current_user(request), ledger_no, data)
+        return await services.transfer(user, ledger_no, data)
 
     @get("/{transfer_id:int}", name="transfer-api")
     async def show(self, ledger_no: LedgerNo, transfer_id: TransferId) -> TransferOut:
@@ -495,36 +375,35 @@ class TransferApiController(Controller):
     @post("/{transfer_id:int}/acknowledgement", name="transfer-acknowledge-api", status_code=200)
     async def acknowledge(
         self,
-        request: AnyRequest,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: JSONBody[AcknowledgementIn],
     ) -> TransferOut:
-        return await services.record_acknowledgement(
-            current_user(request), ledger_no, transfer_id, data
-        )
+        return await services.record_acknowledgement(user, ledger_no, transfer_id, data)
 
     @post("/{transfer_id:int}/feedback", name="transfer-feedback-api", status_code=200)
     async def feedback(
         self,
-        request: AnyRequest,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: JSONBody[FeedbackIn],
     ) -> TransferOut:
-        return await services.record_feedback(current_user(request), ledger_no, transfer_id, data)
+        return await services.record_feedback(user, ledger_no, transfer_id, data)
 
     @post("/{transfer_id:int}/links", name="transfer-link-api", status_code=201)
     async def link(
         self,
         request: AnyRequest,
+        user: User,
         ledger_no: LedgerNo,
         transfer_id: TransferId,
         data: JSONBody[ReplyLinkIn],
     ) -> ReplyLinkOut:
         """A one-time link for the authority; the URL is in this answer only."""
         return await services.create_reply_link(
-            current_user(request),
+            user,
             _settings(request),
             ledger_no,
             transfer_id,
@@ -534,13 +413,18 @@ class TransferApiController(Controller):
 
     @get("/{transfer_id:int}/package", name="transfer-package-api")
     async def package(
-        self, request: AnyRequest, locale: Locale, ledger_no: LedgerNo, transfer_id: TransferId
+        self,
+        request: AnyRequest,
+        user: User,
+        locale: Locale,
+        ledger_no: LedgerNo,
+        transfer_id: TransferId,
     ) -> Response[bytes]:
         """The transfer package (PDF, or sealed to the authority's key), in the caller's
         language; recorded with the file's SHA-256."""
         file = await services.make_package(
-            current_user(request),
-            await _key(request),
+            user,
+            await _key(user, request),
             _settings(request),
             locale,
             ledger_no,
@@ -564,6 +448,22 @@ class TransferApiController(Controller):
 # --- the authority's one-time link --------------------------------------------------------
 
 
+async def reply_page(request: AnyRequest) -> Template:
+    """The authority's one-time reply page (as refused: ``error`` and the ``form``)."""
+    token = str(request.path_params["token"])
+    return Template(
+        "authorities/reply.html",
+        context={
+            "page": await services.reply_page(token),
+            "token": token,
+            "outcomes": list(FeedbackOutcome),
+            "today": services.china_today().isoformat(),
+            "error": None,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 class ReplyController(Controller):
     """The authority's side: no account, only the one-time link. It shows the ledger
     no. and the transfer's document no., never the tip."""
@@ -572,50 +472,15 @@ class ReplyController(Controller):
     opt = PUBLIC
     include_in_schema = False
 
-    def _page(
-        self, locale: str, page: Any, *, error: DomainError | None = None, token: str = ""
-    ) -> Template:
-        return Template(
-            "authorities/reply.html",
-            context={
-                "page": page,
-                "token": token,
-                "outcomes": list(FeedbackOutcome),
-                "today": services.china_today().isoformat(),
-                "error": translate(locale, error.key, **error.values) if error else None,
-            },
-            status_code=error.status_code if error else 200,
-            headers={"Cache-Control": "no-store"},
-        )
-
     @get("/{token:str}", name="authority-reply-page")
-    async def show(self, locale: Locale, token: Token) -> Template:
-        return self._page(locale, await services.reply_page(token), token=token)
+    async def show(self, request: AnyRequest, token: Token) -> Template:
+        return await reply_page(request)
 
-    @post("/{token:str}", name="authority-reply-submit")
-    async def submit(self, request: AnyRequest, locale: Locale, token: Token) -> Template:
+    @post("/{token:str}", name="authority-reply-submit", opt=form_page(reply_page))
+    async def submit(self, token: Token, data: URLEncodedBody[ReplyForm]) -> Template:
+        """A used or expired link (404, 410) gets the error page."""
         page = await services.reply_page(token)
-        form = dict(await request.form())
-        data: AcknowledgementIn | FeedbackIn
-        try:
-            if page.purpose is ReplyPurpose.acknowledgement:
-                data = _convert(
-                    {k: form.get(k, "") for k in ("acknowledged_on", "document_no")},
-                    AcknowledgementIn,
-                )
-            else:
-                data = _convert(
-                    {
-                        k: form.get(k, "")
-                        for k in ("feedback_on", "outcome", "summary", "document_no")
-                    },
-                    FeedbackIn,
-                )
-            await services.submit_reply(token, data)
-        except DomainError as error:
-            if error.status_code >= 500 or error.status_code in (404, 410):
-                raise
-            return self._page(locale, page, error=error, token=token)
+        await services.submit_reply(token, data.body(page.purpose))
         return Template(
             "authorities/reply_done.html",
             context={"page": page},

@@ -13,7 +13,19 @@ class DuplicateAuthority(Conflict):
     message_key = "authorities.error.duplicate_name"
 
 
-class BadPublicKey(Invalid):
+class AuthoritiesInvalid(Invalid):
+    """The root of the registry's and the transfers' refusals of what was typed."""
+
+    message_key = "authorities.error.form"
+
+
+class FormInvalid(AuthoritiesInvalid):
+    """A form's field not of its kind (a date, a number, a choice): ``field=`` names it."""
+
+    message_key = "authorities.error.form"
+
+
+class BadPublicKey(AuthoritiesInvalid):
     """Not an X25519 public key as 64 hex digits or a PEM ``PUBLIC KEY`` block."""
 
     message_key = "authorities.error.bad_key"
@@ -35,7 +47,7 @@ class DuplicateDocumentNo(Conflict):
     message_key = "authorities.error.duplicate_document_no"
 
 
-class BadDate(Invalid):
+class BadDate(AuthoritiesInvalid):
     """A date in the future, or before the transfer it answers."""
 
     message_key = "authorities.error.bad_date"
@@ -62,7 +74,7 @@ class ReplyLinkNotFound(NotFound):
     message_key = "authorities.error.link_not_found"
 
 
-class FontMissing(Invalid):
+class FontMissing(AuthoritiesInvalid):
     """No CJK font to draw the transfer package with (install fonts-wqy-microhei or set
     ``TIPLINE_PDF_FONT``)."""
 
@@ -70,13 +82,13 @@ class FontMissing(Invalid):
     message_key = "authorities.error.font_missing"
 
 
-class BadPackage(Invalid):
+class BadPackage(AuthoritiesInvalid):
     """Not a sealed transfer package, or not sealed to this key, or altered."""
 
     message_key = "authorities.error.bad_package"
 
 
-class MissingField(Invalid):
+class MissingField(AuthoritiesInvalid):
     """A required field holds only spaces."""
 
     message_key = "authorities.error.required"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import msgspec
+
+from tipline.authorities.exceptions import FormInvalid
 
 
 class AuthorityKind(StrEnum):
@@ -173,3 +176,102 @@ class ReplyPage(msgspec.Struct, frozen=True):
     ledger_no: str
     document_no: str
     authority: str
+
+
+# The pages' forms: the API's structs above as a browser posts them, every field text
+# with a default (a refused form is shown back as typed); ``body()`` converts one to
+# its API struct, so the page and the API hand the services the same.
+
+T = TypeVar("T")
+_AT_FIELD = re.compile(r"at `\$\.([a-z_]+)`")
+
+
+def _convert(data: dict[str, Any], kind: type[T]) -> T:
+    """A form's strings as the API's struct; a bad value is a 400 naming the field."""
+    values = {name: value for name, value in data.items() if value != "" or name == "note"}
+    try:
+        return msgspec.convert(values, kind, strict=False)
+    except msgspec.ValidationError as error:
+        where = _AT_FIELD.search(str(error))
+        field = where.group(1) if where else None
+        raise FormInvalid(detail=str(error), field=field) from None
+
+
+class AuthorityForm(msgspec.Struct, frozen=True):
+    name: str = ""
+    kind: str = ""
+    contact_person: str = ""
+    phone: str = ""
+    address: str = ""
+    public_key: str = ""
+    active: str = ""
+
+    @classmethod
+    def of(cls, authority: AuthorityOut) -> AuthorityForm:
+        return cls(
+            name=authority.name,
+            kind=authority.kind.value,
+            contact_person=authority.contact_person,
+            phone=authority.phone,
+            address=authority.address,
+            public_key=authority.public_key or "",
+            active="1" if authority.active else "",
+        )
+
+    def body(self) -> AuthorityIn:
+        values = msgspec.structs.asdict(self)
+        values["active"] = self.active in ("1", "on", "true")
+        return _convert(values, AuthorityIn)
+
+
+class TransferForm(msgspec.Struct, frozen=True):
+    authority_id: str = ""
+    transferred_on: str = ""
+    document_no: str = ""
+    method: str = ""
+    note: str = ""
+
+    def body(self) -> TransferIn:
+        return _convert(msgspec.structs.asdict(self), TransferIn)
+
+
+class AcknowledgementForm(msgspec.Struct, frozen=True):
+    acknowledged_on: str = ""
+    document_no: str = ""
+
+    def body(self) -> AcknowledgementIn:
+        return _convert(msgspec.structs.asdict(self), AcknowledgementIn)
+
+
+class FeedbackForm(msgspec.Struct, frozen=True):
+    feedback_on: str = ""
+    outcome: str = ""
+    summary: str = ""
+    document_no: str = ""
+
+    def body(self) -> FeedbackIn:
+        return _convert(msgspec.structs.asdict(self), FeedbackIn)
+
+
+class ReplyForm(msgspec.Struct, frozen=True):
+    """The authority's one-time reply page: an acknowledgement or feedback, as the
+    link's purpose says."""
+
+    acknowledged_on: str = ""
+    feedback_on: str = ""
+    outcome: str = ""
+    summary: str = ""
+    document_no: str = ""
+
+    def body(self, purpose: ReplyPurpose) -> AcknowledgementIn | FeedbackIn:
+        if purpose is ReplyPurpose.acknowledgement:
+            return AcknowledgementForm(self.acknowledged_on, self.document_no).body()
+        return FeedbackForm(self.feedback_on, self.outcome, self.summary, self.document_no).body()
+
+
+class LinkForm(msgspec.Struct, frozen=True):
+    purpose: str = ""
+    valid_days: str = "14"
+
+    def body(self) -> ReplyLinkIn:
+        return _convert(msgspec.structs.asdict(self), ReplyLinkIn)
