@@ -15,34 +15,36 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import Role, current_user, requires
-from tipline.cases.exceptions import KeyLocked
+from tipline.auth import Role, User, current_user, requires
 from tipline.cases.services import session_key
 from tipline.crypto.services import KEY_COOKIE_NAME
-from tipline.errors import DomainError
+from tipline.errors import Invalid
 from tipline.oversight import charts, services
 from tipline.oversight.schemas import (
     MAX_NOTE_CHARS,
     CaseTrail,
     DecisionBody,
+    DecisionForm,
     ExportRequestBody,
+    ExportRequestForm,
     ExportRequestOut,
     NoteAdded,
     NoteBody,
+    NoteForm,
     OversightOverview,
     Statistics,
     VerificationOut,
 )
 from tipline.settings import Settings
+from tipline.web.forms import form_page
 from tipline.web.i18n import translate
-from tipline.web.templating import NavItem
+from tipline.web.templating import NavItem, request_locale
 
 AnyRequest = Request[Any, Any, Any]
 Locale = NamedDependency[str]
@@ -55,20 +57,6 @@ LEDGER_READERS = requires(Role.officer, Role.inspector, Role.leader)
 OFFICERS = requires(Role.officer)
 MAX_PAGE = 1_000_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class NoteForm(msgspec.Struct):
-    text: str = ""
-
-
-class ExportRequestForm(msgspec.Struct):
-    ledger_nos: str = ""
-    reason: str = ""
-
-
-class DecisionForm(msgspec.Struct):
-    decision: str = ""
-    reason: str = ""
 
 
 def _settings(request: AnyRequest) -> Settings:
@@ -88,8 +76,31 @@ def _xlsx(file: services.ExportFile) -> Response[bytes]:
     )
 
 
-def _error_text(locale: str, error: DomainError | None) -> str | None:
-    return translate(locale, error.key, **error.values) if error else None
+async def trail_page(request: AnyRequest) -> Template:
+    """A case's metadata and custody trail (as refused: ``error`` and the ``form``)."""
+    ledger_no = str(request.path_params["ledger_no"])
+    return Template(
+        "oversight/trail.html",
+        context={
+            "trail": await services.case_trail(ledger_no, request_locale(request)),
+            "error": None,
+            "form": {},
+            "max_note": MAX_NOTE_CHARS,
+        },
+    )
+
+
+async def exports_page(request: AnyRequest) -> Template:
+    """Content export requests (as refused: ``error`` and the ``form`` typed)."""
+    return Template(
+        "oversight/exports.html",
+        context={
+            "requests": await services.export_requests(),
+            "me": current_user(request).account_id,
+            "error": None,
+            "form": ExportRequestForm(),
+        },
+    )
 
 
 class OversightPageController(Controller):
@@ -113,53 +124,33 @@ class OversightPageController(Controller):
         overview = await services.overview(locale, page=min(max(number, 1), MAX_PAGE))
         return Template("oversight/overview.html", context={"overview": overview, "done": done})
 
-    async def _trail_page(
-        self, locale: str, ledger_no: str, *, error: DomainError | None = None, text: str = ""
-    ) -> Template:
-        return Template(
-            "oversight/trail.html",
-            context={
-                "trail": await services.case_trail(ledger_no, locale),
-                "error": _error_text(locale, error),
-                "text": text,
-                "max_note": MAX_NOTE_CHARS,
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/cases/{ledger_no:str}", name="oversight-case")
-    async def trail(self, locale: Locale, ledger_no: LedgerNo) -> Template:
+    async def trail(self, request: AnyRequest, ledger_no: LedgerNo) -> Template:
         """A case's metadata and custody trail; never its content."""
-        return await self._trail_page(locale, ledger_no)
+        return await trail_page(request)
 
-    @post("/cases/{ledger_no:str}/notes", name="oversight-note")
+    @post(
+        "/cases/{ledger_no:str}/notes",
+        name="oversight-note",
+        opt=form_page(trail_page, refuse=(Invalid,)),
+    )
     async def note(
-        self,
-        request: AnyRequest,
-        locale: Locale,
-        ledger_no: LedgerNo,
-        data: URLEncodedBody[NoteForm],
-    ) -> Template | Redirect:
+        self, user: User, ledger_no: LedgerNo, data: URLEncodedBody[NoteForm]
+    ) -> Redirect:
         """Write a supervision note (督办), recorded as ``tip.supervision_note``."""
-        try:
-            await services.add_supervision_note(current_user(request), ledger_no, data.text)
-        except DomainError as error:
-            if error.status_code != 400:
-                raise
-            return await self._trail_page(locale, ledger_no, error=error, text=data.text)
+        await services.add_supervision_note(user, ledger_no, data.body().text)
         return Redirect(f"/oversight/cases/{ledger_no}#trail", status_code=HTTP_303_SEE_OTHER)
 
     @post("/verify", name="oversight-verify")
-    async def verify(self, request: AnyRequest) -> Redirect:
+    async def verify(self, request: AnyRequest, user: User) -> Redirect:
         """Verify the whole ledger now and keep the result."""
-        user = current_user(request)
         await services.run_verification(_settings(request), "inspector", user.account_id)
         return Redirect("/oversight?done=verified#verification", status_code=HTTP_303_SEE_OTHER)
 
     @get("/export.xlsx", name="oversight-export")
-    async def export(self, request: AnyRequest, locale: Locale) -> Response[bytes]:
+    async def export(self, user: User, locale: Locale) -> Response[bytes]:
         """The Excel 台账, metadata only; recorded as ``ledger.exported``."""
-        return _xlsx(await services.export_ledger(current_user(request), locale))
+        return _xlsx(await services.export_ledger(user, locale))
 
 
 class LedgerExportController(Controller):
@@ -168,9 +159,9 @@ class LedgerExportController(Controller):
     include_in_schema = False
 
     @get("/", name="ledger-export")
-    async def export(self, request: AnyRequest, locale: Locale) -> Response[bytes]:
+    async def export(self, user: User, locale: Locale) -> Response[bytes]:
         """The Excel 台账 for officers and the inspector; recorded as ``ledger.exported``."""
-        return _xlsx(await services.export_ledger(current_user(request), locale))
+        return _xlsx(await services.export_ledger(user, locale))
 
 
 class ExportsPageController(Controller):
@@ -178,63 +169,32 @@ class ExportsPageController(Controller):
     guards = [OFFICERS]
     include_in_schema = False
 
-    async def _page(
-        self,
-        request: AnyRequest,
-        locale: str,
-        *,
-        error: DomainError | None = None,
-        form: ExportRequestForm | None = None,
-    ) -> Template:
-        return Template(
-            "oversight/exports.html",
-            context={
-                "requests": await services.export_requests(),
-                "me": current_user(request).account_id,
-                "error": _error_text(locale, error),
-                "form": form or ExportRequestForm(),
-            },
-            status_code=error.status_code if error else 200,
-        )
-
     @get("/", name="exports")
-    async def show(self, request: AnyRequest, locale: Locale) -> Template:
+    async def show(self, request: AnyRequest) -> Template:
         """Content export requests: ask, approve another officer's, download one's own."""
-        return await self._page(request, locale)
+        return await exports_page(request)
 
-    @post("/", name="exports-request")
-    async def ask(
-        self, request: AnyRequest, locale: Locale, data: URLEncodedBody[ExportRequestForm]
-    ) -> Template | Redirect:
-        try:
-            await services.request_content_export(
-                current_user(request), data.ledger_nos, data.reason
-            )
-        except DomainError as error:
-            if error.status_code != 400:
-                raise
-            return await self._page(request, locale, error=error, form=data)
+    @post("/", name="exports-request", opt=form_page(exports_page, refuse=(Invalid,)))
+    async def ask(self, user: User, data: URLEncodedBody[ExportRequestForm]) -> Redirect:
+        body = data.body()
+        await services.request_content_export(user, body.ledger_nos, body.reason)
         return Redirect("/exports", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{request_id:int}/decision", name="exports-decide")
     async def decide(
-        self, request: AnyRequest, request_id: RequestId, data: URLEncodedBody[DecisionForm]
+        self, user: User, request_id: RequestId, data: URLEncodedBody[DecisionForm]
     ) -> Redirect:
-        await services.decide_content_export(
-            current_user(request), request_id, data.decision == "approve", data.reason
-        )
+        body = data.body()
+        await services.decide_content_export(user, request_id, body.approve, body.reason)
         return Redirect("/exports", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{request_id:int}/download", name="exports-download", status_code=200)
     async def download(
-        self, request: AnyRequest, locale: Locale, request_id: RequestId
-    ) -> Response[bytes] | Template:
-        """Make the approved export once, with this session's key (watermarked, recorded)."""
-        user = current_user(request)
-        try:
-            key = await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
-        except KeyLocked as locked:
-            return Template("cases/locked.html", status_code=locked.status_code)
+        self, request: AnyRequest, user: User, locale: Locale, request_id: RequestId
+    ) -> Response[bytes]:
+        """Make the approved export once, with this session's key (watermarked, recorded;
+        a locked key is ``KeyLocked``, with its own page)."""
+        key = await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
         return _xlsx(await services.produce_content_export(user, key, request_id, locale))
 
 
@@ -302,17 +262,14 @@ class OversightApiController(Controller):
         return await services.case_trail(ledger_no, locale)
 
     @post("/cases/{ledger_no:str}/notes", name="oversight-note-api", status_code=201)
-    async def note(
-        self, request: AnyRequest, ledger_no: LedgerNo, data: JSONBody[NoteBody]
-    ) -> NoteAdded:
+    async def note(self, user: User, ledger_no: LedgerNo, data: JSONBody[NoteBody]) -> NoteAdded:
         """A supervision note (督办), at most 500 characters, recorded as a custody event."""
-        event = await services.add_supervision_note(current_user(request), ledger_no, data.text)
+        event = await services.add_supervision_note(user, ledger_no, data.text)
         return NoteAdded(seq=int(event["seq"]), ledger_no=ledger_no)
 
     @post("/verify", name="oversight-verify-api", status_code=200)
-    async def verify(self, request: AnyRequest) -> VerificationOut:
+    async def verify(self, request: AnyRequest, user: User) -> VerificationOut:
         """Verify the whole ledger now; the result is kept for the inspector's page."""
-        user = current_user(request)
         return await services.run_verification(_settings(request), "inspector", user.account_id)
 
 
@@ -326,29 +283,24 @@ class ExportsApiController(Controller):
         return await services.export_requests()
 
     @post("/", name="exports-request-api", status_code=201)
-    async def ask(self, request: AnyRequest, data: JSONBody[ExportRequestBody]) -> ExportRequestOut:
+    async def ask(self, user: User, data: JSONBody[ExportRequestBody]) -> ExportRequestOut:
         """Ask for a content export of the named ledger numbers (space or comma separated)."""
-        request_id = await services.request_content_export(
-            current_user(request), data.ledger_nos, data.reason
-        )
+        request_id = await services.request_content_export(user, data.ledger_nos, data.reason)
         return next(r for r in await services.export_requests() if r.id == request_id)
 
     @post("/{request_id:int}/decision", name="exports-decide-api", status_code=200)
     async def decide(
-        self, request: AnyRequest, request_id: RequestId, data: JSONBody[DecisionBody]
+        self, user: User, request_id: RequestId, data: JSONBody[DecisionBody]
     ) -> ExportRequestOut:
         """A second officer approves or refuses (not the one who asked)."""
-        await services.decide_content_export(
-            current_user(request), request_id, data.approve, data.reason
-        )
+        await services.decide_content_export(user, request_id, data.approve, data.reason)
         return next(r for r in await services.export_requests() if r.id == request_id)
 
     @post("/{request_id:int}/download", name="exports-download-api", status_code=200)
     async def download(
-        self, request: AnyRequest, locale: Locale, request_id: RequestId
+        self, request: AnyRequest, user: User, locale: Locale, request_id: RequestId
     ) -> Response[bytes]:
         """The approved export, once, made with this session's key; 409 when not approved."""
-        user = current_user(request)
         key = await session_key(user, request.cookies.get(KEY_COOKIE_NAME))
         return _xlsx(await services.produce_content_export(user, key, request_id, locale))
 

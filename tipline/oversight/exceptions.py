@@ -11,13 +11,17 @@ class CaseNotFound(NotFound):
     message_key = "oversight.error.case_not_found"
 
 
-class NoteInvalid(Invalid):
+class OversightInvalid(Invalid):
+    """The root of the oversight pages' refusals of what was typed."""
+
+
+class NoteInvalid(OversightInvalid):
     """A supervision note must say something and stay short (it is metadata, kept forever)."""
 
     message_key = "oversight.error.note_invalid"
 
 
-class ExportRequestInvalid(Invalid):
+class ExportRequestInvalid(OversightInvalid):
     """A content export needs a reason and at least one known ledger number."""
 
     message_key = "oversight.error.export_request_invalid"

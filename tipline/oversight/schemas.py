@@ -177,3 +177,30 @@ class Statistics(msgspec.Struct, frozen=True):
     median_days_to_feedback: float | None
     feedbacks_counted: int
     on_time: list[OnTimeRate]
+
+
+# The pages' forms: text with defaults (a refused form is shown back as typed), each
+# deriving the API's body above.
+
+
+class NoteForm(msgspec.Struct, frozen=True):
+    text: str = ""
+
+    def body(self) -> NoteBody:
+        return NoteBody(text=self.text)
+
+
+class ExportRequestForm(msgspec.Struct, frozen=True):
+    ledger_nos: str = ""
+    reason: str = ""
+
+    def body(self) -> ExportRequestBody:
+        return ExportRequestBody(ledger_nos=self.ledger_nos, reason=self.reason)
+
+
+class DecisionForm(msgspec.Struct, frozen=True):
+    decision: str = ""
+    reason: str = ""
+
+    def body(self) -> DecisionBody:
+        return DecisionBody(approve=self.decision == "approve", reason=self.reason)
