@@ -40,7 +40,9 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth
         and auth_data.login.decode() == SMTP_USER
         and auth_data.password.decode() == SMTP_PASSWORD
     )
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers a refusal with 535 itself (handled=True, its default,
+    # would leave the client waiting for an answer until its 30-second timeout).
+    return AuthResult(success=ok, handled=False)
 
 
 def free_port() -> int:
