@@ -3,24 +3,23 @@ and the API every signed-in account uses to list the units it may see."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter, PathParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import Role, current_user, requires, signed_in
+from tipline.auth import Role, User, requires, signed_in
 from tipline.ledger.services import Actor
 from tipline.orgunits import services
-from tipline.orgunits.exceptions import ImportFileError, ImportRejected
 from tipline.orgunits.files import MAX_FILE_BYTES
-from tipline.orgunits.schemas import ImportResult, OrgUnitOut
+from tipline.orgunits.schemas import ImportResult, OrgUnitOut, UploadForm
+from tipline.web.forms import form_page
 from tipline.web.templating import NavItem
 
+AnyRequest = Request[Any, Any, Any]
 ADMINS = requires(Role.admin)
 VIEWERS = requires(Role.admin, Role.county_staff, Role.inspector)
 UnitId = Annotated[int, PathParameter(ge=1)]
@@ -32,9 +31,10 @@ MEDIA_TYPES = {
 }
 
 
-@dataclasses.dataclass
-class UploadForm:
-    file: UploadFile
+async def import_page(request: AnyRequest) -> Template:
+    """The import form again (as refused: ``error``, and the ``refusal``'s table of
+    refused cells when the rows were read)."""
+    return Template("orgunits/import.html", context={"error": None, "refusal": None})
 
 
 class OrgUnitPageController(Controller):
@@ -53,8 +53,8 @@ class OrgUnitPageController(Controller):
         )
 
     @get("/{unit_id:int}", name="orgunits-unit-page", guards=[VIEWERS])
-    async def unit(self, request: Request[Any, Any, Any], unit_id: UnitId) -> Template:
-        detail = await services.unit_detail(current_user(request), unit_id)
+    async def unit(self, user: User, unit_id: UnitId) -> Template:
+        detail = await services.unit_detail(user, unit_id)
         return Template("orgunits/unit.html", context={"detail": detail})
 
     @post(
@@ -62,31 +62,18 @@ class OrgUnitPageController(Controller):
         name="orgunits-import-page",
         guards=[ADMINS],
         request_max_body_size=MAX_FILE_BYTES + 1024 * 1024,
+        opt=form_page(import_page),
     )
     async def upload(
         self,
-        request: Request[Any, Any, Any],
+        user: User,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Template | Redirect:
+    ) -> Redirect:
         """Import the uploaded file; on any problem show them all (nothing was written)."""
         content = await data.file.read(MAX_FILE_BYTES + 1)
-        user = current_user(request)
-        try:
-            result = await services.import_file(
-                Actor.account(user.account_id), data.file.filename or "", content, source="web"
-            )
-        except ImportRejected as error:
-            return Template(
-                "orgunits/import.html",
-                context={"problems": error.problems, "error": error.key, "values": error.values},
-                status_code=error.status_code,
-            )
-        except ImportFileError as error:
-            return Template(
-                "orgunits/import.html",
-                context={"problems": [], "error": error.key, "values": error.values},
-                status_code=error.status_code,
-            )
+        result = await services.import_file(
+            Actor.account(user.account_id), data.file.filename or "", content, source="web"
+        )
         return Redirect(
             f"/admin/orgunits?created={result.created}&updated={result.updated}"
             f"&unchanged={result.unchanged}",
@@ -118,15 +105,15 @@ class OrgUnitApiController(Controller):
     tags = ["orgunits"]
 
     @get("/", name="orgunits-list")
-    async def list_units(self, request: Request[Any, Any, Any]) -> list[OrgUnitOut]:
+    async def list_units(self, user: User) -> list[OrgUnitOut]:
         """The units the signed-in account may see (a township's staff: their township and
         its villages), the county first, then townships, then villages, each by code."""
-        return await services.list_visible_units(current_user(request))
+        return await services.list_visible_units(user)
 
     @get("/{unit_id:int}", name="orgunits-get")
-    async def get_unit(self, request: Request[Any, Any, Any], unit_id: UnitId) -> OrgUnitOut:
+    async def get_unit(self, user: User, unit_id: UnitId) -> OrgUnitOut:
         """One unit; 403 when it lies outside the account's township."""
-        return await services.require_visible(current_user(request), unit_id)
+        return await services.require_visible(user, unit_id)
 
 
 # The pages of the top navigation (registered by tipline.app, which orders the bar).

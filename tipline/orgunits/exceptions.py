@@ -16,7 +16,11 @@ class OutsideYourUnit(Forbidden):
     message_key = "orgunits.error.forbidden"
 
 
-class ImportFileError(Invalid):
+class OrgUnitsInvalid(Invalid):
+    """The root of the org-unit importer's refusals."""
+
+
+class ImportFileError(OrgUnitsInvalid):
     """The file cannot be read as a table at all (nothing is validated or written)."""
 
     message_key = "orgunits.error.unreadable"
@@ -40,7 +44,7 @@ class EmptyFile(ImportFileError):
     message_key = "orgunits.error.empty"
 
 
-class ImportRejected(Invalid):
+class ImportRejected(OrgUnitsInvalid):
     """At least one row is wrong, so nothing was written; ``problems`` lists every one."""
 
     status_code = 422

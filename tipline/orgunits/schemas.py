@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from tipline.orgunits.tables import OrgUnitKind
 
@@ -79,3 +80,9 @@ class ImportResult(msgspec.Struct, frozen=True):
     created: int
     updated: int
     unchanged: int
+
+
+class UploadForm(msgspec.Struct):
+    """The import form (multipart): the spreadsheet."""
+
+    file: UploadFile

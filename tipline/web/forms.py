@@ -29,7 +29,9 @@ The convention every package follows:
                 then ``{{ field_error("name") }}``);
   ``problems``  the detailed reasons, when there are several (a failed legal check
                 lists each rule with its article);
-  ``form``      what the user typed, as posted, so nothing is lost.
+  ``form``      what the user typed, as posted, so nothing is lost;
+  ``refusal``   the refusal itself, for a page that shows its structured details (the
+                org-unit importer's table of refused cells).
 
   Without ``form_page`` (a button, not a form) a refused page shows the error page
   with a link back. ``form_page(render, refuse=(...))`` narrows which refusals
@@ -119,4 +121,5 @@ def refusal_context(
         "errors": {field: message} if field else {},
         "problems": problems,
         "form": form,
+        "refusal": exc,
     }
