@@ -6,6 +6,7 @@ import datetime as dt
 
 import msgspec
 
+from villageaffairs.campaigns.exceptions import BadCampaignForm
 from villageaffairs.campaigns.tables import InstanceStatus, TaskKind
 
 
@@ -96,3 +97,107 @@ class SweepResult(msgspec.Struct, frozen=True):
     refreshed: int
     reminders: int
     escalations: int
+
+
+class TaskIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    title: str
+    kind: TaskKind
+    due_on: dt.date
+    approval_levels: int = 2
+    village_codes: list[str] | None = None  # None: every village and community
+    legal_basis: str = ""
+
+
+class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``POST /api/v1/villageaffairs/campaigns``: a campaign with its tasks."""
+
+    code: str
+    title: str
+    year: int
+    tasks: list[TaskIn]
+
+
+TASK_ROWS = 6  # task rows on the page's form
+
+
+def _int(value: str, field: str) -> int:
+    text = value.strip()
+    if not text.lstrip("-").isdigit():
+        raise BadCampaignForm(field=field)
+    return int(text)
+
+
+class CampaignForm(msgspec.Struct, frozen=True):
+    """A campaign as the page's form posts it: one row per task (``title_N``, ``code_N``,
+    ``kind_N``, ``due_N``, ``levels_N``, ``villages_N``, N from 1 to :data:`TASK_ROWS`);
+    a row without a title is skipped. Everything text, so a refused form is shown back
+    as typed."""
+
+    code: str = ""
+    title: str = ""
+    year: str = ""
+    title_1: str = ""
+    code_1: str = ""
+    kind_1: str = ""
+    due_1: str = ""
+    levels_1: str = "2"
+    villages_1: str = ""
+    title_2: str = ""
+    code_2: str = ""
+    kind_2: str = ""
+    due_2: str = ""
+    levels_2: str = "2"
+    villages_2: str = ""
+    title_3: str = ""
+    code_3: str = ""
+    kind_3: str = ""
+    due_3: str = ""
+    levels_3: str = "2"
+    villages_3: str = ""
+    title_4: str = ""
+    code_4: str = ""
+    kind_4: str = ""
+    due_4: str = ""
+    levels_4: str = "2"
+    villages_4: str = ""
+    title_5: str = ""
+    code_5: str = ""
+    kind_5: str = ""
+    due_5: str = ""
+    levels_5: str = "2"
+    villages_5: str = ""
+    title_6: str = ""
+    code_6: str = ""
+    kind_6: str = ""
+    due_6: str = ""
+    levels_6: str = "2"
+    villages_6: str = ""
+
+    def to_input(self) -> CampaignIn:
+        tasks = []
+        for row in range(1, TASK_ROWS + 1):
+            title = getattr(self, f"title_{row}").strip()
+            if not title:
+                continue
+            kind = getattr(self, f"kind_{row}")
+            if kind not in tuple(TaskKind):
+                raise BadCampaignForm(field=f"kind_{row}")
+            try:
+                due_on = dt.date.fromisoformat(getattr(self, f"due_{row}"))
+            except ValueError:
+                raise BadCampaignForm(field=f"due_{row}") from None
+            codes = getattr(self, f"villages_{row}").replace(",", " ").split()
+            tasks.append(
+                TaskIn(
+                    code=getattr(self, f"code_{row}").strip() or f"t{row}",
+                    title=title,
+                    kind=TaskKind(kind),
+                    due_on=due_on,
+                    approval_levels=_int(getattr(self, f"levels_{row}") or "2", f"levels_{row}"),
+                    village_codes=codes or None,
+                )
+            )
+        return CampaignIn(
+            code=self.code, title=self.title, year=_int(self.year or "0", "year"), tasks=tasks
+        )

@@ -22,11 +22,18 @@ import msgspec
 
 from tipline import db
 from tipline.auth import CurrentUser, Role
-from tipline.errors import Conflict, Forbidden, Invalid, NotFound
 from tipline.ledger.services import Actor, append_event
 from tipline.orgunits.tables import TOWNSHIP_KINDS, VILLAGE_KINDS, OrgUnit
 from tipline.workdays.services import today_local
 from villageaffairs.campaigns.evaluators import EVALUATORS
+from villageaffairs.campaigns.exceptions import (
+    BadTask,
+    CampaignExists,
+    CampaignNotFound,
+    NotYourTownship,
+    TaskNotFound,
+    UnknownVillages,
+)
 from villageaffairs.campaigns.schemas import (
     CampaignOut,
     Cell,
@@ -64,30 +71,6 @@ REMINDER_WINDOWS: tuple[tuple[ReminderStep, int, int], ...] = (
     (ReminderStep.after_1, 1, REMINDER_HORIZON_DAYS + 1),
 )
 ESCALATION_FROM_DAY = 3
-
-
-class CampaignNotFound(NotFound):
-    message_key = "campaigns.error.not_found"
-
-
-class TaskNotFound(NotFound):
-    message_key = "campaigns.error.task_not_found"
-
-
-class CampaignExists(Conflict):
-    message_key = "campaigns.error.exists"
-
-
-class BadTask(Invalid):
-    message_key = "campaigns.error.bad_task"
-
-
-class UnknownVillages(Invalid):
-    message_key = "campaigns.error.unknown_villages"
-
-
-class NotYourTownship(Forbidden):
-    message_key = "campaigns.error.not_your_township"
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
