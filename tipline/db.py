@@ -10,6 +10,18 @@ lifespan and around CLI commands.
 
 All table classes are bound to the engine by :func:`bind`, so one process can
 serve one database chosen by its settings (and each test its own).
+
+Hand-written SQL (the section of that name below) is the exception, and it goes through
+this module only: :func:`fetch` (one statement, rows as dicts), :func:`insert_values`
+(one multi-row ``INSERT``) and :func:`read_snapshot` (large reads in one snapshot,
+rows as tuples), never ``Table.raw`` or a connection of one's own. It is allowed only
+where Piccolo's query builder cannot say the statement (an aggregate over a join, a
+PostgreSQL advisory lock) or where a measured speed needs it, with the measurement (a
+``bench`` module, or the figures) named in a comment at the call site. One placeholder
+style: ``{}``, as in Piccolo's ``raw``, translated once per statement to the driver's
+``?`` or ``$n``; values are always parameters, only names from the code (tables,
+columns) are put into the text. Nothing opens the SQLite file behind the engine's back
+except :mod:`tipline.reliability.backup`, which copies it.
 """
 
 from __future__ import annotations
@@ -800,6 +812,9 @@ async def run_write_transaction(work: Callable[[], Awaitable[T]]) -> T:
         return await work()
 
 
+# --- hand-written SQL (see the module's docstring for when) ------------------------------
+
+
 @functools.cache
 def _placeholders(sql: str, postgres: bool) -> str:
     """``sql`` with Piccolo's ``{}`` placeholders as the driver's own (``?`` or ``$n``)."""
@@ -855,6 +870,62 @@ async def insert_values(
         return
     sql = _insert_sql(table._meta.tablename, columns, len(rows))
     await fetch(table, sql, *(value for row in rows for value in row))
+
+
+Read = Callable[..., Awaitable[list[tuple[Any, ...]]]]
+
+
+@contextlib.asynccontextmanager
+async def read_snapshot() -> AsyncIterator[Read]:
+    """``read(sql, *args)``: fixed statements (``{}`` placeholders) whose rows come back
+    as plain tuples, all reading one snapshot of the database, for reads too large for
+    Piccolo's per-row processing (``verify`` over a million events).
+
+    SQLite: one read transaction on a read connection leased from the engine (it
+    counts against :data:`READ_CONNECTIONS` and queues like any read), its rows without
+    Piccolo's row factory; columns come back converted by their declared types as on
+    every engine connection, so a caller that wants SQLite's stored text selects an
+    expression (``+occurred_at``). PostgreSQL: a read-only ``REPEATABLE READ``
+    transaction on a connection of the pool (or a new one). A ``read`` may be awaited
+    while the caller works on the rows of the previous one; it must be done before the
+    block ends.
+    """
+    current = engine()
+    if isinstance(current, TiplineSQLiteEngine):
+        lease = await current.lease(write=False)
+        connection = lease.connection
+        clean = False
+        try:
+            connection.row_factory = None
+            await connection.execute("BEGIN")
+
+            async def read_sqlite(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+                rows = await connection.execute_fetchall(_placeholders(sql, False), args)
+                return rows  # type: ignore[return-value]
+
+            yield read_sqlite
+            await connection.execute("COMMIT")
+            clean = True
+        finally:
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await current.give_back(lease, clean=clean)
+        return
+    if not isinstance(current, PostgresEngine):
+        raise TypeError(f"read_snapshot does not know {type(current).__name__}")
+    pool = current.pool
+    pg = await (pool.acquire() if pool is not None else current.get_new_connection())
+    try:
+        async with pg.transaction(isolation="repeatable_read", readonly=True):
+
+            async def read_postgres(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+                return [tuple(row) for row in await pg.fetch(_placeholders(sql, True), *args)]
+
+            yield read_postgres
+    finally:
+        if pool is not None:
+            await pool.release(pg)
+        else:
+            await pg.close()
 
 
 def is_disk_full(error: BaseException) -> bool:

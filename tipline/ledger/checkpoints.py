@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -202,34 +201,19 @@ def checkpoint_job(settings: Settings) -> Any:
 # --- proofs from the stored nodes ---------------------------------------------------------
 
 
-def _sqlite_nodes(path: str, keys: list[int]) -> list[tuple[int, str]]:
-    connection = sqlite3.connect(path)
-    try:
-        marks = ",".join("?" * len(keys))
-        query = f"SELECT key, hash FROM merkle_node WHERE key IN ({marks})"  # noqa: S608
-        return connection.execute(query, keys).fetchall()
-    finally:
-        connection.close()
-
-
 async def _nodes(wanted: set[merkle.NodeId]) -> dict[merkle.NodeId, bytes]:
     """The stored perfect nodes of a proof, in one query (a proof needs at most ~2·log2 n).
 
-    On SQLite a plain read-only connection answers in well under a millisecond, where
-    a Piccolo query opens a connection and sets its pragmas first.
+    Hand-written SQL for speed: ``python -m bench.ledger_verify`` times a proof at
+    1,000,000 leaves (target 5 ms; about 1-2 ms this way).
     """
     keys = [node_key(level, index) for level, index in wanted]
     rows: list[tuple[int, str]] = []
-    if db.is_postgres():
-        for start in range(0, len(keys), 500):
-            part = await MerkleNode.select(MerkleNode.key, MerkleNode.hash).where(
-                MerkleNode.key.is_in(keys[start : start + 500])
-            )
-            rows.extend((row["key"], row["hash"]) for row in part)
-    elif keys:
-        path = db.engine().connection_kwargs["database"]  # type: ignore[attr-defined]
-        for start in range(0, len(keys), 500):
-            rows.extend(_sqlite_nodes(path, keys[start : start + 500]))
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        marks = ", ".join("{}" for _ in part)
+        sql = f"SELECT key, hash FROM merkle_node WHERE key IN ({marks})"  # noqa: S608
+        rows.extend((row["key"], row["hash"]) for row in await db.fetch(MerkleNode, sql, *part))
     found: dict[merkle.NodeId, bytes] = {}
     for key, value in rows:
         found[divmod(key, NODE_KEY_LEVEL)] = bytes.fromhex(value)
