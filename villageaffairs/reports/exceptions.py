@@ -27,7 +27,11 @@ class NotYourStep(Forbidden):
     message_key = "reports.error.not_your_step"
 
 
-class ReasonRequired(Invalid):
+class ReportsInvalid(Invalid):
+    """The root of the report chain's refusals of what was typed."""
+
+
+class ReasonRequired(ReportsInvalid):
     message_key = "reports.error.reason_required"
 
 
@@ -35,7 +39,7 @@ class NotLatestVersion(Conflict):
     message_key = "reports.error.not_latest"
 
 
-class SubjectNotReady(Invalid):
+class SubjectNotReady(ReportsInvalid):
     """A kind's own check refused the submission (e.g. a by-election not yet filed)."""
 
     message_key = "reports.error.not_ready"

@@ -76,3 +76,24 @@ class NewReportIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: str
     village_id: int
     subject_id: int
+
+
+# The step buttons' forms (posted from the subject's page, which names where to go back).
+
+
+class StepForm(msgspec.Struct, frozen=True):
+    reason: str = ""
+    next: str = ""
+
+    def body(self) -> ReasonIn:
+        return ReasonIn(reason=self.reason)
+
+
+class NewReportForm(msgspec.Struct, frozen=True):
+    kind: str = ""
+    village_id: int = 0
+    subject_id: int = 0
+    next: str = ""
+
+    def body(self) -> NewReportIn:
+        return NewReportIn(kind=self.kind, village_id=self.village_id, subject_id=self.subject_id)
