@@ -6,21 +6,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import current_user
+from tipline.auth import User
 from tipline.web.i18n import translate
 from tipline.web.templating import request_locale
 from villageaffairs.reports import services as reports
 from villageaffairs.reviews import services
-from villageaffairs.reviews.schemas import DecisionIn, ReviewOut, StartIn
+from villageaffairs.reviews.schemas import DecisionForm, DecisionIn, ReviewOut, StartForm, StartIn
 from villageaffairs.reviews.tables import Action, Issue
 from villageaffairs.web import (
     VILLAGE_STAFF,
     AnyRequest,
-    read_form,
     workbook,
     xlsx_response,
 )
@@ -35,14 +34,13 @@ class LookbackPageController(Controller):
     include_in_schema = False
 
     @get("/", name="reviews-lookbacks")
-    async def list_page(self, request: AnyRequest) -> Template:
-        items = await services.list_reviews(current_user(request))
+    async def list_page(self, user: User) -> Template:
+        items = await services.list_reviews(user)
         return Template("villageaffairs/reviews/list.html", context={"items": items})
 
     @get("/export.xlsx", name="reviews-lookbacks-export")
-    async def export(self, request: AnyRequest) -> Response[bytes]:
+    async def export(self, request: AnyRequest, user: User) -> Response[bytes]:
         """The look-back register: one row per person reviewed."""
-        user = current_user(request)
         locale = request_locale(request)
 
         def t(key: str) -> str:
@@ -88,16 +86,13 @@ class LookbackPageController(Controller):
         return xlsx_response("lookbacks.xlsx", workbook(t("reviews.title"), header, rows))
 
     @post("/", name="reviews-lookbacks-start")
-    async def start(self, request: AnyRequest) -> Redirect:
-        form = await read_form(request)
-        review = await services.start_review(
-            current_user(request), form.integer("village_id"), form.text("campaign", 40) or "2020"
-        )
+    async def start(self, user: User, data: URLEncodedBody[StartForm]) -> Redirect:
+        body = data.body()
+        review = await services.start_review(user, body.village_id, body.campaign)
         return Redirect(f"{PAGE}/{review.id}", status_code=HTTP_303_SEE_OTHER)
 
     @get("/{review_id:int}", name="reviews-lookback")
-    async def detail(self, request: AnyRequest, review_id: Id) -> Template:
-        user = current_user(request)
+    async def detail(self, user: User, review_id: Id) -> Template:
         review = await services.get_review(user, review_id)
         report = await reports.latest_for_subject(services.KIND, review_id)
         return Template(
@@ -113,22 +108,22 @@ class LookbackPageController(Controller):
         )
 
     @post("/items/{item_id:int}", name="reviews-lookback-decide")
-    async def decide(self, request: AnyRequest, item_id: Id) -> Redirect:
-        form = await read_form(request)
+    async def decide(self, user: User, item_id: Id, data: URLEncodedBody[DecisionForm]) -> Redirect:
+        body = data.body()
         review = await services.decide(
-            current_user(request),
+            user,
             item_id,
-            form.text("outcome", 16),
-            form.text("issue", 24),
-            form.text("action", 24),
-            form.text("referral_ledger_no", 16),
-            form.text("document_ref", 100),
+            body.outcome,
+            body.issue,
+            body.action,
+            body.referral_ledger_no,
+            body.document_ref,
         )
         return Redirect(f"{PAGE}/{review.id}", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{review_id:int}/sign-off", name="reviews-lookback-sign-off")
-    async def sign_off(self, request: AnyRequest, review_id: Id) -> Redirect:
-        await services.sign_off(current_user(request), review_id)
+    async def sign_off(self, user: User, review_id: Id) -> Redirect:
+        await services.sign_off(user, review_id)
         return Redirect(f"{PAGE}/{review_id}", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -138,23 +133,21 @@ class LookbackApiController(Controller):
     tags = ["villageaffairs"]
 
     @get("/", name="reviews-api-lookbacks")
-    async def list_all(self, request: AnyRequest) -> list[ReviewOut]:
-        return await services.list_reviews(current_user(request))
+    async def list_all(self, user: User) -> list[ReviewOut]:
+        return await services.list_reviews(user)
 
     @post("/", name="reviews-api-lookback-start", status_code=201)
-    async def start(self, request: AnyRequest, data: JSONBody[StartIn]) -> ReviewOut:
-        return await services.start_review(current_user(request), data.village_id, data.campaign)
+    async def start(self, user: User, data: JSONBody[StartIn]) -> ReviewOut:
+        return await services.start_review(user, data.village_id, data.campaign)
 
     @get("/{review_id:int}", name="reviews-api-lookback")
-    async def get_one(self, request: AnyRequest, review_id: Id) -> ReviewOut:
-        return await services.get_review(current_user(request), review_id)
+    async def get_one(self, user: User, review_id: Id) -> ReviewOut:
+        return await services.get_review(user, review_id)
 
     @post("/items/{item_id:int}", name="reviews-api-lookback-decide", status_code=200)
-    async def decide(
-        self, request: AnyRequest, item_id: Id, data: JSONBody[DecisionIn]
-    ) -> ReviewOut:
+    async def decide(self, user: User, item_id: Id, data: JSONBody[DecisionIn]) -> ReviewOut:
         return await services.decide(
-            current_user(request),
+            user,
             item_id,
             data.outcome,
             data.issue,
@@ -165,8 +158,8 @@ class LookbackApiController(Controller):
         )
 
     @post("/{review_id:int}/sign-off", name="reviews-api-lookback-sign-off", status_code=200)
-    async def sign_off(self, request: AnyRequest, review_id: Id) -> ReviewOut:
-        return await services.sign_off(current_user(request), review_id)
+    async def sign_off(self, user: User, review_id: Id) -> ReviewOut:
+        return await services.sign_off(user, review_id)
 
 
 route_handlers = [LookbackPageController, LookbackApiController]

@@ -25,5 +25,15 @@ class NotTownshipStaff(Forbidden):
     message_key = "reviews.error.township_only"
 
 
-class BadItem(Invalid):
+class ReviewsInvalid(Invalid):
+    """The root of the look-back reviews' refusals of what was typed."""
+
+
+class BadField(ReviewsInvalid):
+    """A form field is missing or not of its kind (a number): ``field=`` names it."""
+
+    message_key = "villageaffairs.error.field"
+
+
+class BadItem(ReviewsInvalid):
     message_key = "reviews.error.bad_item"
