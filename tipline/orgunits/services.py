@@ -281,9 +281,12 @@ def validate_rows(
 
 
 async def _lock_for_import() -> None:
-    """PostgreSQL: one import at a time (SQLite's immediate transaction already is)."""
+    """PostgreSQL: one import at a time (SQLite's immediate transaction already is).
+
+    Hand-written: an advisory lock, which Piccolo's builder cannot say.
+    """
     if db.is_postgres():
-        await OrgUnit.raw("SELECT pg_advisory_xact_lock({})", _IMPORT_LOCK_KEY)
+        await db.fetch(OrgUnit, "SELECT pg_advisory_xact_lock({})", _IMPORT_LOCK_KEY)
 
 
 async def _stored_units() -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
 from tipline import db
 from tipline.auth import CurrentUser, Role
@@ -323,7 +324,10 @@ async def _aggregate(campaign_id: int) -> dict[tuple[int, int], dict[str, int]]:
 
 
 async def _summarise(task_id: int, township_id: int | None = None) -> None:
-    """Rewrite the summaries of one task (of one township) from its instances, grouped in SQL."""
+    """Rewrite the summaries of one task (of one township) from its instances, grouped in SQL.
+
+    Hand-written: conditional sums (``SUM(CASE ...)``), which Piccolo's builder cannot say.
+    """
     query = (
         "SELECT township_id, COUNT(*) AS expected,"
         " SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done,"
@@ -332,11 +336,11 @@ async def _summarise(task_id: int, township_id: int | None = None) -> None:
         " FROM va_task_instance WHERE task = {}"
     )
     if township_id is None:
-        rows = await TaskInstance.raw(query + " GROUP BY township_id", task_id)
+        rows = await db.fetch(TaskInstance, query + " GROUP BY township_id", task_id)
         await TaskSummary.delete().where(TaskSummary.task == task_id)
     else:
-        rows = await TaskInstance.raw(
-            query + " AND township_id = {} GROUP BY township_id", task_id, township_id
+        rows = await db.fetch(
+            TaskInstance, query + " AND township_id = {} GROUP BY township_id", task_id, township_id
         )
         await TaskSummary.delete().where(TaskSummary.key == f"{task_id}:{township_id}")
     if rows:
@@ -501,10 +505,10 @@ def escalation_due(due_on: dt.date, today: dt.date) -> bool:
 
 async def _open_villages(task_id: int) -> dict[int, int]:
     """Township -> villages not done for ``task_id``."""
-    rows = await TaskInstance.raw(
-        "SELECT township_id, COUNT(*) AS open FROM va_task_instance"
-        " WHERE task = {} AND status <> 'done' GROUP BY township_id",
-        task_id,
+    rows = (
+        await TaskInstance.select(TaskInstance.township_id, Count(alias="open"))
+        .where((TaskInstance.task == task_id) & (TaskInstance.status != "done"))
+        .group_by(TaskInstance.township_id)
     )
     return {row["township_id"]: int(row["open"]) for row in rows}
 
