@@ -594,3 +594,44 @@ def test_control_each_rule_forbids_what_the_document_says() -> None:
     assert not rule(8).forbids("tipline.__main__", "tipline.cli")
     assert not any(r.forbids("tipline.app", "villageaffairs.elections") for r in RULES)
     assert not any(r.forbids("tipline.cli", "tipline.demo") for r in RULES)
+
+
+# --- hand-written SQL goes through tipline.db (docs/ARCHITECTURE.md) ------------------------
+
+SQL_OUTSIDE_THE_ENGINE = re.compile(r"\.raw\(|sqlite3\.connect\(|asyncpg\.connect\(")
+MAY_OPEN_THE_DATABASE = {
+    "tipline/db.py": "the engine itself",
+    "tipline/reliability/backup.py": "copies the SQLite file and dumps PostgreSQL",
+    "tipline/scheduler/services.py": "the leader's advisory lock holds a session of its own",
+}
+
+
+def sql_outside_the_engine(root: Path) -> list[str]:
+    """Every ``Table.raw(``, ``sqlite3.connect(`` and ``asyncpg.connect(`` outside the
+    modules allowed to open the database themselves."""
+    found = []
+    for path in sorted([*root.glob("tipline/**/*.py"), *root.glob("villageaffairs/**/*.py")]):
+        relative = path.relative_to(root).as_posix()
+        if relative in MAY_OPEN_THE_DATABASE:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SQL_OUTSIDE_THE_ENGINE.search(line):
+                found.append(f"{relative}:{number}: {line.strip()}")
+    return found
+
+
+def test_hand_written_sql_goes_through_the_engine() -> None:
+    found = sql_outside_the_engine(ROOT)
+    assert not found, "use tipline.db.fetch / insert_values / read_snapshot:\n" + "\n".join(found)
+
+
+def test_control_sql_behind_the_engine_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "tipline" / "ledger" / "fast.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("import sqlite3\nconnection = sqlite3.connect(path)\n")
+    (tmp_path / "villageaffairs").mkdir()
+    (tmp_path / "villageaffairs" / "x.py").write_text("rows = await Tip.raw('SELECT 1')\n")
+    assert sql_outside_the_engine(tmp_path) == [
+        "tipline/ledger/fast.py:2: connection = sqlite3.connect(path)",
+        "villageaffairs/x.py:1: rows = await Tip.raw('SELECT 1')",
+    ]
