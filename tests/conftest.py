@@ -33,17 +33,23 @@ from litestar.testing import AsyncTestClient
 
 from tests import trace_scan
 from tests.client import TestClient
-from tests.databases import POSTGRES_DSN, TEMPLATES, base_settings, empty_postgres
+from tests.databases import (
+    POSTGRES_DSN,
+    REPO_ROOT,
+    TEMPLATES,
+    base_settings,
+    cli_env,
+    empty_postgres,
+)
 from tests.trace_scan import _remember_receipts, pytest_runtest_logfinish  # noqa: F401
 from tipline import db
 from tipline.app import bind, create_app
 from tipline.settings import Settings
 
-__all__ = ["POSTGRES_DSN"]
+__all__ = ["POSTGRES_DSN", "REPO_ROOT", "cli_env"]
 
 REQUIRE_ALL = os.environ.get("TIPLINE_TEST_REQUIRE_ALL", "") not in ("", "0")
 TEST_TODAY = os.environ.get("TIPLINE_TEST_TODAY", "")
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -246,16 +252,6 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """A client of the app in the test's own event loop (``tests/client.py``)."""
     async with TestClient(app) as test_client:
         yield test_client
-
-
-def cli_env(settings: Settings) -> dict[str, str]:
-    """The environment a ``tipline`` process needs to use ``settings``' database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env["TIPLINE_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        env["TIPLINE_DATABASE_URL"] = settings.database_url
-    env["TIPLINE_SECURE_COOKIES"] = "0"
-    return env
 
 
 IN_PROCESS_UNSAFE = frozenset({"serve"})

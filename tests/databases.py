@@ -69,17 +69,23 @@ def base_settings(data_dir: Path, database_url: str | None = None) -> Settings:
     )
 
 
-def migrate(settings: Settings) -> None:
-    """``tipline migrate`` on ``settings``' database, as an operator runs it."""
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment a ``tipline`` process needs to use ``settings``' database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
     env["TIPLINE_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         env["TIPLINE_DATABASE_URL"] = settings.database_url
+    env["TIPLINE_SECURE_COOKIES"] = "0"
+    return env
+
+
+def migrate(settings: Settings) -> None:
+    """``tipline migrate`` on ``settings``' database, as an operator runs it."""
     result = subprocess.run(
         [sys.executable, "-m", "tipline", "migrate"],
         capture_output=True,
         text=True,
-        env=env,
+        env=cli_env(settings),
         cwd=REPO_ROOT,
         timeout=300,
         check=False,
