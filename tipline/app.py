@@ -43,7 +43,6 @@ from tipline.scheduler import controllers as scheduler_controllers
 from tipline.scheduler.services import Job, register_job, run_scheduler
 from tipline.settings import Settings
 from tipline.web.controllers import WebController, static_router
-from tipline.web.errors import EXCEPTION_HANDLERS
 from tipline.web.openapi import (
     complete_openapi_lazily,
     declare_request_body,
@@ -51,6 +50,7 @@ from tipline.web.openapi import (
     integer_overflow_handler,
     refuse_impossible_ids,
 )
+from tipline.web.refusals import EXCEPTION_HANDLERS
 from tipline.web.security import make_security_headers_hook, server_secret
 from tipline.web.templating import make_template_config, register_nav, request_locale
 from tipline.workdays import controllers as workdays_controllers

@@ -1,7 +1,7 @@
 """The root of every domain's exception hierarchy.
 
 Services raise subclasses of :class:`DomainError`; one handler in
-``tipline.web.errors`` turns them into a 4xx answer in the user's language (a JSON
+``tipline.web.refusals`` turns them into a 4xx answer in the user's language (a JSON
 body under ``/api``; elsewhere the page of the refused form again, with what was typed
 and the message beside its field, see ``tipline.web.forms``, or an error page). A
 message is a key of the message catalogue (``tipline/web/locales/*.json``) plus named

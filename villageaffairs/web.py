@@ -1,5 +1,5 @@
 """What the village-affairs pages share: the guard, form parsing, how a failed legal
-check is spelled out in a refusal (registered with ``tipline.web.errors``, which answers
+check is spelled out in a refusal (registered with ``tipline.web.refusals``, which answers
 every refusal), Excel downloads."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 
 from tipline.auth import Role, requires
 from tipline.errors import Invalid
-from tipline.web.errors import register_details
+from tipline.web.refusals import register_details
 from villageaffairs.legal import RulesViolated, failures_out
 
 AnyRequest = Request[Any, Any, Any]

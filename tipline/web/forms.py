@@ -8,7 +8,7 @@ The convention every package follows:
 - a service refuses by raising a :class:`tipline.errors.DomainError` subclass from the
   package's ``exceptions.py``; one that concerns one field says so with ``field=``
   (``raise MissingName(field="name")``);
-- the handler does not catch it. The app's one handler (``tipline.web.errors``) answers
+- the handler does not catch it. The app's one handler (``tipline.web.refusals``) answers
   ``/api/`` with the JSON refusal, and a page with the page again: a page handler that
   takes a form names the page it lives on with ``opt=form_page(render)``::
 
@@ -79,6 +79,18 @@ def form_page_of(request: AnyRequest) -> FormPage | None:
     handler = request.scope.get("route_handler")
     page = handler.opt.get(FORM_PAGE_KEY) if handler is not None else None
     return page if isinstance(page, FormPage) else None
+
+
+# A field the form repeats (a checkbox per row, one ``name="votes"`` input per candidate):
+# Litestar decodes a key posted twice or more as a list but a key posted once as a plain
+# string, and a key not posted not at all. A form struct declares it
+# ``votes: Repeated = []`` and reads it with :func:`each`.
+Repeated = list[str] | str
+
+
+def each(value: Repeated) -> list[str]:
+    """A repeated field's values in the order posted, however many were posted."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 POSTED_KEY = "tipline_posted_form"

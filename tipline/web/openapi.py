@@ -1,6 +1,6 @@
 """What the OpenAPI document says about refusals, and the one refusal routing cannot make.
 
-Every JSON route answers its refusals through one handler (``tipline.web.errors``):
+Every JSON route answers its refusals through one handler (``tipline.web.refusals``):
 the body is always ``{"status_code", "error", "detail", "fields"?}``. Litestar only
 documents the 400 it raises itself, so a client reading ``/schema/openapi.json``
 would not learn that a guarded route answers 401 to a stranger and 403 to the wrong
@@ -36,7 +36,7 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 
 from tipline.auth import PUBLIC
-from tipline.web.errors import http_exception_handler, internal_error_handler
+from tipline.web.refusals import http_exception_handler, internal_error_handler
 
 KEY_MIN = -(2**31)
 KEY_MAX = 2**31 - 1

@@ -14,8 +14,8 @@ import tipline
 from tipline.auth import Role
 from tipline.errors import DomainError
 from tipline.settings import LOCALES
-from tipline.web.errors import _STATUS_KEYS
 from tipline.web.i18n import PACKAGE_ROOTS, catalogues
+from tipline.web.refusals import _STATUS_KEYS
 from tipline.web.templating import NAV
 
 # Keys the web layer itself owns; every other package prefixes keys with its name.
