@@ -113,7 +113,7 @@ def test_clerk_runs_a_by_election_and_the_county_accepts(
 
     # Tally: 500 of 600 voted; the winner has 300 (> 250).
     clerk.fill("#ballots_cast", "500")
-    votes = clerk.locator("input[name^=votes_]")
+    votes = clerk.locator("input[name=votes]")
     votes.nth(0).fill("300")
     votes.nth(1).fill("150")
     clerk.get_by_role("button", name="登记计票结果").click()

@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import JSONBody, Parameter, PathParameter
+from litestar.params import JSONBody, Parameter, PathParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
-from tipline.auth import current_user
+from tipline.auth import User, current_user
+from tipline.web.forms import form_page
 from tipline.web.i18n import translate
 from tipline.web.templating import request_locale
 from villageaffairs.elections import services
+from villageaffairs.elections.exceptions import BadField
 from villageaffairs.elections.schemas import (
     ByElectionDetail,
     ByElectionOut,
@@ -22,23 +24,17 @@ from villageaffairs.elections.schemas import (
     CloseVettingIn,
     FailIn,
     NominateIn,
+    PlanForm,
     PlanIn,
     PublishIn,
+    StepForm,
     TallyIn,
     TallyOutcome,
-    VoteIn,
 )
 from villageaffairs.elections.tables import Eligibility
 from villageaffairs.people.services import people_of_village
 from villageaffairs.reports import services as reports
-from villageaffairs.web import (
-    VILLAGE_STAFF,
-    AnyRequest,
-    BadField,
-    read_form,
-    workbook,
-    xlsx_response,
-)
+from villageaffairs.web import VILLAGE_STAFF, AnyRequest, workbook, xlsx_response
 
 Id = Annotated[int, PathParameter(ge=1)]
 PAGE = "/villageaffairs/by-elections"
@@ -46,6 +42,46 @@ PAGE = "/villageaffairs/by-elections"
 
 def _to(by_election_id: int, anchor: str = "") -> Redirect:
     return Redirect(f"{PAGE}/{by_election_id}{anchor}", status_code=HTTP_303_SEE_OTHER)
+
+
+async def detail_page(request: AnyRequest) -> Template:
+    """The by-election with its stage's forms (as refused: ``error``, ``problems`` and
+    the ``form`` typed)."""
+    user = current_user(request)
+    by_election_id = int(request.path_params["by_election_id"])
+    detail = await services.detail(user, by_election_id)
+    report = await reports.latest_for_subject(services.KIND, by_election_id)
+    candidate_people = {c.person_id for c in detail.candidates}
+    return Template(
+        "villageaffairs/elections/detail.html",
+        context={
+            "d": detail,
+            "b": detail.by_election,
+            "people": [
+                p
+                for p in await people_of_village(detail.by_election.village_id)
+                if p.id not in candidate_people
+            ],
+            "posts": sorted({s.post for s in detail.by_election.seats}),
+            "standing": [
+                c for c in detail.candidates if c.eligibility is Eligibility.clear and not c.elected
+            ],
+            "report_view": await reports.report_view(user, report),
+            "report_next": f"{PAGE}/{by_election_id}",
+            "results": ["clear", "flagged", "pending"],
+            "flags": [
+                "criminal_record",
+                "village_bully",
+                "gang",
+                "cult",
+                "under_investigation",
+                "discipline_period",
+            ],
+            "form": {},
+            "error": None,
+            "problems": [],
+        },
+    )
 
 
 class ByElectionPageController(Controller):
@@ -56,16 +92,15 @@ class ByElectionPageController(Controller):
     @get("/", name="elections-by-elections")
     async def list_page(
         self,
-        request: AnyRequest,
+        user: User,
         township: Annotated[int | None, Parameter(required=False, ge=1)] = None,
     ) -> Template:
-        items = await services.list_by_elections(current_user(request), township_id=township)
+        items = await services.list_by_elections(user, township_id=township)
         return Template("villageaffairs/elections/list.html", context={"items": items})
 
     @get("/export.xlsx", name="elections-by-elections-export")
-    async def export(self, request: AnyRequest) -> Response[bytes]:
+    async def export(self, request: AnyRequest, user: User) -> Response[bytes]:
         """The by-election register as Excel: one row per candidate."""
-        user = current_user(request)
         locale = request_locale(request)
 
         def t(key: str) -> str:
@@ -111,111 +146,70 @@ class ByElectionPageController(Controller):
         return xlsx_response("by_elections.xlsx", workbook(t("elections.title"), header, rows))
 
     @post("/", name="elections-by-elections-plan")
-    async def plan(self, request: AnyRequest) -> Redirect:
-        form = await read_form(request)
-        ids = []
-        for raw in form.all("vacancy_id"):
-            if not raw.isdigit():
-                raise BadField(field="vacancy_id")
-            ids.append(int(raw))
-        election = await services.plan(
-            current_user(request),
-            ids,
-            form.text("method", 32, required=True),
-            form.date("election_date"),
-        )
+    async def plan(self, user: User, data: URLEncodedBody[PlanForm]) -> Redirect:
+        """Posted from the village's page (drawn by ``villageaffairs.overview``, above
+        this package): a refusal is the error page with a link back."""
+        election = await services.plan(user, data.vacancy_ids(), data.method_named(), data.date())
         return _to(election.id)
 
     @get("/{by_election_id:int}", name="elections-by-election")
-    async def detail_page(self, request: AnyRequest, by_election_id: Id) -> Template:
-        user = current_user(request)
-        detail = await services.detail(user, by_election_id)
-        report = await reports.latest_for_subject(services.KIND, by_election_id)
-        candidate_people = {c.person_id for c in detail.candidates}
-        return Template(
-            "villageaffairs/elections/detail.html",
-            context={
-                "d": detail,
-                "b": detail.by_election,
-                "people": [
-                    p
-                    for p in await people_of_village(detail.by_election.village_id)
-                    if p.id not in candidate_people
-                ],
-                "posts": sorted({s.post for s in detail.by_election.seats}),
-                "standing": [
-                    c
-                    for c in detail.candidates
-                    if c.eligibility is Eligibility.clear and not c.elected
-                ],
-                "report_view": await reports.report_view(user, report),
-                "report_next": f"{PAGE}/{by_election_id}",
-                "results": ["clear", "flagged", "pending"],
-                "flags": [
-                    "criminal_record",
-                    "village_bully",
-                    "gang",
-                    "cult",
-                    "under_investigation",
-                    "discipline_period",
-                ],
-            },
-        )
+    async def detail(self, request: AnyRequest, by_election_id: Id) -> Template:
+        return await detail_page(request)
 
-    @post("/{by_election_id:int}/{step:str}", name="elections-by-election-step")
+    @post(
+        "/{by_election_id:int}/{step:str}",
+        name="elections-by-election-step",
+        opt=form_page(detail_page),
+    )
     async def step(
         self,
-        request: AnyRequest,
+        user: User,
         by_election_id: Id,
         step: Annotated[str, PathParameter(max_length=20)],
+        data: URLEncodedBody[StepForm],
     ) -> Redirect:
-        user = current_user(request)
-        form = await read_form(request)
         if step == "approve":
             await services.approve_plan(user, by_election_id)
         elif step == "nominate":
-            await services.nominate(
-                user, by_election_id, form.integer("person_id"), form.text("post", 16)
-            )
+            nominee = data.nominate()
+            await services.nominate(user, by_election_id, nominee.person_id, nominee.post)
         elif step == "start-vetting":
             await services.start_vetting(user, by_election_id)
         elif step == "check":
+            check = data.check()
             await services.record_check(
                 user,
                 by_election_id,
-                form.integer("candidate_id"),
-                form.text("agency", 24),
-                form.text("result", 8),
-                form.text("flag", 24),
-                form.text("document_ref", 100),
+                check.candidate_id,
+                check.agency,
+                check.result,
+                check.flag,
+                check.document_ref,
             )
             return _to(by_election_id, "#vetting")
         elif step == "close-vetting":
             await services.close_vetting(
-                user, by_election_id, form.text("joint_review_ref", 100, required=True)
+                user, by_election_id, data.close_vetting().joint_review_ref
             )
         elif step == "publish":
+            published = data.publish()
             await services.publish(
                 user,
                 by_election_id,
-                form.integer("registered_voters"),
-                form.date("voter_list_published_on"),
-                form.date("candidates_published_on"),
+                published.registered_voters,
+                published.voter_list_published_on,
+                published.candidates_published_on,
             )
         elif step == "tally":
-            votes = [
-                VoteIn(candidate_id=int(key.split("_", 1)[1]), votes=form.integer(key))
-                for key in form.data
-                if key.startswith("votes_") and key.split("_", 1)[1].isdigit()
-            ]
+            tally = data.tally()
             await services.record_tally(
-                user, by_election_id, form.date("held_on"), form.integer("ballots_cast"), votes
+                user, by_election_id, tally.held_on, tally.ballots_cast, tally.votes
             )
             return _to(by_election_id, "#tally")
         elif step == "file":
             await services.file(user, by_election_id)
         elif step == "fail":
-            await services.fail(user, by_election_id, form.text("reason", 2000))
+            await services.fail(user, by_election_id, data.fail().reason)
         else:
             raise BadField(field="step")
         return _to(by_election_id)
@@ -227,39 +221,35 @@ class ByElectionApiController(Controller):
     tags = ["villageaffairs"]
 
     @get("/", name="elections-api-list")
-    async def list_all(self, request: AnyRequest) -> list[ByElectionOut]:
-        return await services.list_by_elections(current_user(request))
+    async def list_all(self, user: User) -> list[ByElectionOut]:
+        return await services.list_by_elections(user)
 
     @post("/", name="elections-api-plan", status_code=201)
-    async def plan(self, request: AnyRequest, data: JSONBody[PlanIn]) -> ByElectionOut:
-        return await services.plan(
-            current_user(request), data.vacancy_ids, data.method.value, data.election_date
-        )
+    async def plan(self, user: User, data: JSONBody[PlanIn]) -> ByElectionOut:
+        return await services.plan(user, data.vacancy_ids, data.method.value, data.election_date)
 
     @get("/{by_election_id:int}", name="elections-api-by-election")
-    async def get_one(self, request: AnyRequest, by_election_id: Id) -> ByElectionDetail:
-        return await services.detail(current_user(request), by_election_id)
+    async def get_one(self, user: User, by_election_id: Id) -> ByElectionDetail:
+        return await services.detail(user, by_election_id)
 
     @post("/{by_election_id:int}/approve", name="elections-api-approve", status_code=200)
-    async def approve(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
-        return await services.approve_plan(current_user(request), by_election_id)
+    async def approve(self, user: User, by_election_id: Id) -> ByElectionOut:
+        return await services.approve_plan(user, by_election_id)
 
     @post("/{by_election_id:int}/candidates", name="elections-api-nominate", status_code=201)
     async def nominate(
-        self, request: AnyRequest, by_election_id: Id, data: JSONBody[NominateIn]
+        self, user: User, by_election_id: Id, data: JSONBody[NominateIn]
     ) -> CandidateOut:
-        return await services.nominate(
-            current_user(request), by_election_id, data.person_id, data.post
-        )
+        return await services.nominate(user, by_election_id, data.person_id, data.post)
 
     @post("/{by_election_id:int}/start-vetting", name="elections-api-vet", status_code=200)
-    async def start_vetting(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
-        return await services.start_vetting(current_user(request), by_election_id)
+    async def start_vetting(self, user: User, by_election_id: Id) -> ByElectionOut:
+        return await services.start_vetting(user, by_election_id)
 
     @post("/{by_election_id:int}/checks", name="elections-api-check", status_code=204)
-    async def check(self, request: AnyRequest, by_election_id: Id, data: JSONBody[CheckIn]) -> None:
+    async def check(self, user: User, by_election_id: Id, data: JSONBody[CheckIn]) -> None:
         await services.record_check(
-            current_user(request),
+            user,
             by_election_id,
             data.candidate_id,
             data.agency,
@@ -271,19 +261,17 @@ class ByElectionApiController(Controller):
 
     @post("/{by_election_id:int}/close-vetting", name="elections-api-close", status_code=200)
     async def close_vetting(
-        self, request: AnyRequest, by_election_id: Id, data: JSONBody[CloseVettingIn]
+        self, user: User, by_election_id: Id, data: JSONBody[CloseVettingIn]
     ) -> ByElectionOut:
         """County joint review; 422 lists incomplete vetting or too few candidates."""
-        return await services.close_vetting(
-            current_user(request), by_election_id, data.joint_review_ref
-        )
+        return await services.close_vetting(user, by_election_id, data.joint_review_ref)
 
     @post("/{by_election_id:int}/publish", name="elections-api-publish", status_code=200)
     async def publish(
-        self, request: AnyRequest, by_election_id: Id, data: JSONBody[PublishIn]
+        self, user: User, by_election_id: Id, data: JSONBody[PublishIn]
     ) -> ByElectionOut:
         return await services.publish(
-            current_user(request),
+            user,
             by_election_id,
             data.registered_voters,
             data.voter_list_published_on,
@@ -291,23 +279,19 @@ class ByElectionApiController(Controller):
         )
 
     @post("/{by_election_id:int}/tally", name="elections-api-tally", status_code=200)
-    async def tally(
-        self, request: AnyRequest, by_election_id: Id, data: JSONBody[TallyIn]
-    ) -> TallyOutcome:
+    async def tally(self, user: User, by_election_id: Id, data: JSONBody[TallyIn]) -> TallyOutcome:
         """One round's count; 422 lists each failed Art. 15 check."""
         return await services.record_tally(
-            current_user(request), by_election_id, data.held_on, data.ballots_cast, data.votes
+            user, by_election_id, data.held_on, data.ballots_cast, data.votes
         )
 
     @post("/{by_election_id:int}/file", name="elections-api-file", status_code=200)
-    async def file(self, request: AnyRequest, by_election_id: Id) -> ByElectionOut:
-        return await services.file(current_user(request), by_election_id)
+    async def file(self, user: User, by_election_id: Id) -> ByElectionOut:
+        return await services.file(user, by_election_id)
 
     @post("/{by_election_id:int}/fail", name="elections-api-fail", status_code=200)
-    async def fail(
-        self, request: AnyRequest, by_election_id: Id, data: JSONBody[FailIn]
-    ) -> ByElectionOut:
-        return await services.fail(current_user(request), by_election_id, data.reason)
+    async def fail(self, user: User, by_election_id: Id, data: JSONBody[FailIn]) -> ByElectionOut:
+        return await services.fail(user, by_election_id, data.reason)
 
 
 route_handlers = [ByElectionPageController, ByElectionApiController]

@@ -27,7 +27,17 @@ class NotCountyStaff(Forbidden):
     message_key = "elections.error.county_only"
 
 
-class NoVacancies(Invalid):
+class ElectionsInvalid(Invalid):
+    """The root of the by-election workflow's refusals of what was typed."""
+
+
+class BadField(ElectionsInvalid):
+    """A form field is missing or not of its kind (a number, a date): ``field=`` names it."""
+
+    message_key = "villageaffairs.error.field"
+
+
+class NoVacancies(ElectionsInvalid):
     message_key = "elections.error.no_vacancies"
 
 
@@ -35,17 +45,17 @@ class VacancyNotAvailable(Conflict):
     message_key = "elections.error.vacancy_not_available"
 
 
-class BadCandidate(Invalid):
+class BadCandidate(ElectionsInvalid):
     message_key = "elections.error.bad_candidate"
 
 
-class BadCheck(Invalid):
+class BadCheck(ElectionsInvalid):
     message_key = "elections.error.bad_check"
 
 
-class BadTally(Invalid):
+class BadTally(ElectionsInvalid):
     message_key = "elections.error.bad_tally"
 
 
-class NotFiled(Invalid):
+class NotFiled(ElectionsInvalid):
     message_key = "elections.error.not_filed"

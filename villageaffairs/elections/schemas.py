@@ -6,6 +6,8 @@ import datetime as dt
 
 import msgspec
 
+from tipline.web.forms import Repeated, each
+from villageaffairs.elections.exceptions import BadField
 from villageaffairs.elections.tables import ByElectionStatus, Eligibility, Method
 from villageaffairs.legal import FailureOut
 
@@ -128,3 +130,116 @@ class TallyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class FailIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: str
+
+
+# The pages' forms: text as typed, each step reading its own fields and deriving the
+# API's body above (a refused one names the field).
+
+
+def _text(value: str, max_length: int) -> str:
+    return value.strip()[:max_length]
+
+
+def _integer(value: str, field: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise BadField(field=field) from None
+
+
+def _date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadField(field=field) from None
+
+
+class PlanForm(msgspec.Struct, frozen=True):
+    """The village page's plan: a checkbox per open vacancy (``vacancy_id``)."""
+
+    vacancy_id: Repeated = []
+    method: str = ""
+    election_date: str = ""
+
+    def vacancy_ids(self) -> list[int]:
+        ids = [v for v in each(self.vacancy_id) if v]
+        if not all(v.isdigit() for v in ids):
+            raise BadField(field="vacancy_id")
+        return [int(v) for v in ids]
+
+    def method_named(self) -> str:
+        """The method as typed: one the law does not allow is the legal check's refusal
+        (with its article), not a bad field."""
+        method = _text(self.method, 32)
+        if not method:
+            raise BadField(field="method")
+        return method
+
+    def date(self) -> dt.date:
+        return _date(self.election_date, "election_date")
+
+
+class StepForm(msgspec.Struct, frozen=True):
+    """What the by-election page's forms post to ``/{id}/{step}``: each step reads its
+    fields. The tally posts one ``candidate`` (a hidden id) and one ``votes`` per
+    standing candidate, in the same order."""
+
+    person_id: str = ""
+    post: str = ""
+    candidate_id: str = ""
+    agency: str = ""
+    result: str = ""
+    flag: str = ""
+    document_ref: str = ""
+    joint_review_ref: str = ""
+    registered_voters: str = ""
+    voter_list_published_on: str = ""
+    candidates_published_on: str = ""
+    held_on: str = ""
+    ballots_cast: str = ""
+    candidate: Repeated = []
+    votes: Repeated = []
+    reason: str = ""
+
+    def nominate(self) -> NominateIn:
+        return NominateIn(
+            person_id=_integer(self.person_id, "person_id"), post=_text(self.post, 16)
+        )
+
+    def check(self) -> CheckIn:
+        return CheckIn(
+            candidate_id=_integer(self.candidate_id, "candidate_id"),
+            agency=_text(self.agency, 24),
+            result=_text(self.result, 8),
+            flag=_text(self.flag, 24),
+            document_ref=_text(self.document_ref, 100),
+        )
+
+    def close_vetting(self) -> CloseVettingIn:
+        ref = _text(self.joint_review_ref, 100)
+        if not ref:
+            raise BadField(field="joint_review_ref")
+        return CloseVettingIn(joint_review_ref=ref)
+
+    def publish(self) -> PublishIn:
+        return PublishIn(
+            registered_voters=_integer(self.registered_voters, "registered_voters"),
+            voter_list_published_on=_date(self.voter_list_published_on, "voter_list_published_on"),
+            candidates_published_on=_date(self.candidates_published_on, "candidates_published_on"),
+        )
+
+    def tally(self) -> TallyIn:
+        candidates, votes = each(self.candidate), each(self.votes)
+        if len(candidates) != len(votes):
+            raise BadField(field="votes")
+        return TallyIn(
+            held_on=_date(self.held_on, "held_on"),
+            ballots_cast=_integer(self.ballots_cast, "ballots_cast"),
+            votes=[
+                VoteIn(candidate_id=_integer(c, "candidate"), votes=_integer(v, "votes"))
+                for c, v in zip(candidates, votes, strict=True)
+            ],
+        )
+
+    def fail(self) -> FailIn:
+        return FailIn(reason=_text(self.reason, 2000))

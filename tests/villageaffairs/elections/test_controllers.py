@@ -10,7 +10,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import csrf_form, extra_client, sign_in
-from tests.villageaffairs.elections.test_services import AGENCIES, ELECTION_DAY, _vacancy
+from tests.villageaffairs.elections.test_services import (
+    AGENCIES,
+    ELECTION_DAY,
+    _clear_all,
+    _to_vetting,
+    _vacancy,
+)
 from tests.villageaffairs.support import make_county, people, user
 from tipline.auth import Role
 from villageaffairs.elections import services
@@ -113,3 +119,97 @@ async def test_tally_api_refusals_and_authorization(
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["status"] == "tallied" and ok.json()["elected"] == [clean[0]]
+
+
+async def test_tally_form_posts_a_candidate_and_its_votes_per_row(
+    client: AsyncTestClient[Litestar], app: Litestar
+) -> None:
+    """The page's tally posts ``candidate`` and ``votes`` once per standing candidate, in
+    order; a refused tally is the page again with what was typed and the failed rules."""
+    c = await make_county()
+    account = await sign_in(client, "township_staff", org_unit_id=c.town_a)
+    clerk = user(Role.township_staff, c.town_a, account["id"])
+    county = user(Role.county_staff, c.county, account["id"])
+    election, candidates, _ = await _to_vetting(
+        c, clerk, [("候选甲", "male"), ("候选乙", "female"), ("候选丙", "male")]
+    )
+    await _clear_all(clerk, election.id, [cand.id for cand in candidates])
+    await services.close_vetting(county, election.id, "联审〔2020〕3号")
+    await services.publish(clerk, election.id, 1000, dt.date(2020, 4, 30), dt.date(2020, 5, 5))
+    url = f"/villageaffairs/by-elections/{election.id}"
+    page = await client.get(url)
+    assert page.text.count('name="candidate"') == 3 and page.text.count('name="votes"') == 3
+
+    first, second, third = (cand.id for cand in candidates)
+    form = await csrf_form(client, url)
+    typed = {"held_on": ELECTION_DAY.isoformat(), "ballots_cast": "400"}
+    refused = await client.post(
+        f"{url}/tally",
+        data={**form, **typed, "candidate": [first, second, third], "votes": ["201", "7", "9"]},
+    )
+    assert refused.status_code == 422
+    assert "过半数" in refused.text and 'class="problems"' in refused.text
+    assert 'value="400"' in refused.text and 'value="201"' in refused.text
+    assert 'value="7"' in refused.text and 'value="9"' in refused.text
+
+    bad = await client.post(
+        f"{url}/tally", data={**form, **typed, "candidate": [first, second], "votes": ["x", "1"]}
+    )
+    assert bad.status_code == 400 and 'value="x"' in bad.text
+
+    ok = await client.post(
+        f"{url}/tally",
+        data={
+            **form,
+            "held_on": ELECTION_DAY.isoformat(),
+            "ballots_cast": "600",
+            "candidate": [first, second, third],
+            "votes": ["400", "150", "50"],
+        },
+    )
+    assert ok.status_code == 200 and ok.url.path == url, ok.text
+    detail = await services.detail(clerk, election.id)
+    assert [cand.elected for cand in detail.candidates] == [True, False, False]
+    [round_] = detail.rounds
+    assert {line.candidate_id: line.votes for line in round_.lines} == {
+        first: 400,
+        second: 150,
+        third: 50,
+    }
+
+
+async def test_tally_form_with_one_standing_candidate(
+    client: AsyncTestClient[Litestar], app: Litestar
+) -> None:
+    """One row posted: Litestar hands the form one ``candidate`` and one ``votes`` as plain
+    strings, still one vote line."""
+    c = await make_county()
+    account = await sign_in(client, "township_staff", org_unit_id=c.town_a)
+    clerk = user(Role.township_staff, c.town_a, account["id"])
+    county = user(Role.county_staff, c.county, account["id"])
+    election, candidates, _ = await _to_vetting(
+        c, clerk, [("候选甲", "male"), ("候选乙", "female")]
+    )
+    await _clear_all(clerk, election.id, [cand.id for cand in candidates])
+    await services.close_vetting(county, election.id, "联审〔2020〕3号")
+    await services.publish(clerk, election.id, 1000, dt.date(2020, 4, 30), dt.date(2020, 5, 5))
+    url = f"/villageaffairs/by-elections/{election.id}"
+    page = await client.get(url)
+    assert page.text.count('name="votes"') == 2
+    form = await csrf_form(client, url)
+    ok = await client.post(
+        f"{url}/tally",
+        data={
+            **form,
+            "held_on": ELECTION_DAY.isoformat(),
+            "ballots_cast": "600",
+            "candidate": str(candidates[0].id),
+            "votes": "400",
+        },
+    )
+    assert ok.status_code == 200 and ok.url.path == url, ok.text
+    [round_] = (await services.detail(clerk, election.id)).rounds
+    assert {line.candidate_id: line.votes for line in round_.lines} == {
+        candidates[0].id: 400,
+        candidates[1].id: 0,
+    }
