@@ -17,7 +17,17 @@ class NotTownshipStaff(Forbidden):
     message_key = "appraisals.error.township_only"
 
 
-class NotAMember(Invalid):
+class AppraisalsInvalid(Invalid):
+    """The root of the democratic appraisals' refusals of what was typed."""
+
+
+class BadField(AppraisalsInvalid):
+    """A form field is missing or not of its kind (a number, a date): ``field=`` names it."""
+
+    message_key = "villageaffairs.error.field"
+
+
+class NotAMember(AppraisalsInvalid):
     message_key = "appraisals.error.not_a_member"
 
 
@@ -27,5 +37,5 @@ class NotApprovedYet(Conflict):
     message_key = "appraisals.error.not_approved"
 
 
-class BadRound(Invalid):
+class BadRound(AppraisalsInvalid):
     message_key = "appraisals.error.bad_round"
