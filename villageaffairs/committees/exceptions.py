@@ -21,11 +21,21 @@ class MembershipAlreadyEnded(Conflict):
     message_key = "committees.error.already_ended"
 
 
-class BadEndReason(Invalid):
+class CommitteesInvalid(Invalid):
+    """The root of the committee register's refusals of what was typed."""
+
+
+class BadField(CommitteesInvalid):
+    """A form field is missing or not of its kind (a number, a date): ``field=`` names it."""
+
+    message_key = "villageaffairs.error.field"
+
+
+class BadEndReason(CommitteesInvalid):
     message_key = "committees.error.bad_end_reason"
 
 
-class PersonOfOtherVillage(Invalid):
+class PersonOfOtherVillage(CommitteesInvalid):
     message_key = "committees.error.other_village"
 
 
