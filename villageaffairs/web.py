@@ -1,10 +1,9 @@
-"""What the village-affairs pages share: the guard, form parsing, how a failed legal
+"""What the village-affairs pages share: the guard, how a failed legal
 check is spelled out in a refusal (registered with ``tipline.web.refusals``, which answers
 every refusal), Excel downloads."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -14,62 +13,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from tipline.auth import Role, requires
-from tipline.errors import Invalid
 from tipline.web.refusals import register_details
 from villageaffairs.legal import RulesViolated, failures_out
 
 AnyRequest = Request[Any, Any, Any]
 VILLAGE_STAFF = requires(Role.township_staff, Role.county_staff, Role.admin)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class BadField(Invalid):
-    """A form field is missing or not of its kind (a number, a date)."""
-
-    message_key = "villageaffairs.error.field"
-
-
-class Form:
-    """A posted form's fields, read with the checks each kind of field needs."""
-
-    def __init__(self, data: Any) -> None:
-        self.data = data
-
-    def text(self, name: str, max_length: int = 200, required: bool = False) -> str:
-        value = str(self.data.get(name) or "").strip()[:max_length]
-        if required and not value:
-            raise BadField(field=name)
-        return value
-
-    def integer(self, name: str, default: int | None = None) -> int:
-        raw = str(self.data.get(name) or "").strip()
-        if not raw and default is not None:
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise BadField(field=name) from None
-
-    def date(self, name: str, default: dt.date | None = None) -> dt.date:
-        raw = str(self.data.get(name) or "").strip()
-        if not raw and default is not None:
-            return default
-        try:
-            return dt.date.fromisoformat(raw)
-        except ValueError:
-            raise BadField(field=name) from None
-
-    def flag(self, name: str) -> bool:
-        return str(self.data.get(name) or "") in ("1", "on", "true", "yes")
-
-    def all(self, name: str) -> list[str]:
-        getall = getattr(self.data, "getall", None)
-        values = getall(name, []) if getall else [self.data.get(name)]
-        return [str(v) for v in values if v not in (None, "")]
-
-
-async def read_form(request: AnyRequest) -> Form:
-    return Form(await request.form())
 
 
 def _rules_lines(exc: RulesViolated, locale: str) -> list[str]:
