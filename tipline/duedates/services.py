@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import Any, Literal
 
 import msgspec
@@ -50,8 +51,17 @@ from tipline.notifications import services as notifications
 from tipline.workdays.services import LOCAL_TIMEZONE, WorkingCalendar, load_calendar
 
 State = Literal["ok", "warning", "overdue"]
-Trigger = Literal["received", "transferred", "closed"]
-TRIGGERS: tuple[str, ...] = ("received", "transferred", "closed")
+
+
+class Trigger(StrEnum):
+    """The moment a deadline starts from: its tip reaching one of these statuses."""
+
+    received = Status.received.value
+    transferred = Status.transferred.value
+    closed = Status.closed.value
+
+
+TRIGGERS: tuple[str, ...] = tuple(Trigger)
 WARNING_THRESHOLDS = (50, 75, 90, 100)
 WARNING_STATE_FROM = 75
 MAX_WORKING_DAYS = 120
@@ -70,21 +80,23 @@ SATISFYING_EVENTS: tuple[str, ...] = (
 
 class RuleDefault(msgspec.Struct, frozen=True):
     kind: str
-    trigger: str
+    trigger: Trigger
     working_days: int
     satisfied_by: tuple[str, ...]
     real_name_only: bool = False
 
 
 DEFAULT_RULES: tuple[RuleDefault, ...] = (
-    RuleDefault("assess", "received", 1, ("tip.assessment_started", "tip.transferred")),
+    RuleDefault("assess", Trigger.received, 1, ("tip.assessment_started", "tip.transferred")),
     # 检举控告工作规则 Art. 15–16: handed over within 5 working days.
-    RuleDefault("transfer", "received", 5, ("tip.transferred",)),
-    RuleDefault("feedback", "transferred", 15, ("tip.feedback_recorded",)),
-    RuleDefault("first_reply", "received", 5, ("tip.message_sent",)),
+    RuleDefault("transfer", Trigger.received, 5, ("tip.transferred",)),
+    RuleDefault("feedback", Trigger.transferred, 15, ("tip.feedback_recorded",)),
+    RuleDefault("first_reply", Trigger.received, 5, ("tip.message_sent",)),
     # 检举控告工作规则 Art. 18: real-name tipsters, acceptance and result.
-    RuleDefault("acceptance_notice", "received", 15, ("tip.message_sent",), real_name_only=True),
-    RuleDefault("result_notice", "closed", 15, ("tip.message_sent",), real_name_only=True),
+    RuleDefault(
+        "acceptance_notice", Trigger.received, 15, ("tip.message_sent",), real_name_only=True
+    ),
+    RuleDefault("result_notice", Trigger.closed, 15, ("tip.message_sent",), real_name_only=True),
 )
 KINDS = tuple(rule.kind for rule in DEFAULT_RULES)
 
@@ -462,7 +474,7 @@ async def _start(tip_id: int, trigger: str, at: dt.datetime) -> int:
     # A tip just received has no deadline yet; later triggers keep an open one running.
     open_kinds = (
         set()
-        if trigger == "received"
+        if trigger == Trigger.received
         else {
             row["kind"]
             for row in await CaseDeadline.select(CaseDeadline.kind).where(
@@ -533,11 +545,11 @@ async def on_tip_transition(done: TransitionDone) -> None:
                 if row["escalated_at"] is not None and row["resolved_at"] is None:
                     await _resolve(row, done.ledger_no, done.actor, done.target.value, done.at)
     if done.action is Action.receive:
-        await _start(done.tip_id, "received", done.at)
+        await _start(done.tip_id, Trigger.received, done.at)
     elif done.action is Action.transfer:
-        await _start(done.tip_id, "transferred", done.at)
+        await _start(done.tip_id, Trigger.transferred, done.at)
     elif done.target is Status.closed:
-        await _start(done.tip_id, "closed", done.at)
+        await _start(done.tip_id, Trigger.closed, done.at)
 
 
 def install() -> None:

@@ -83,7 +83,7 @@ def form_page_of(request: AnyRequest) -> FormPage | None:
 
 # A field the form repeats (a checkbox per row, one ``name="votes"`` input per candidate):
 # Litestar decodes a key posted twice or more as a list but a key posted once as a plain
-# string, and a key not posted not at all. A form struct declares it
+# string, and a key not posted is absent. A form struct declares it
 # ``votes: Repeated = []`` and reads it with :func:`each`.
 Repeated = list[str] | str
 
