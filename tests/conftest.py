@@ -43,7 +43,7 @@ from tests.databases import (
 )
 from tests.trace_scan import _remember_receipts, pytest_runtest_logfinish  # noqa: F401
 from tipline import db
-from tipline.app import bind, create_app
+from tipline.app import bind, create_app, install
 from tipline.settings import Settings
 
 __all__ = ["POSTGRES_DSN", "REPO_ROOT", "cli_env"]
@@ -189,8 +189,9 @@ def settings(database: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def tipline_db(settings: Settings) -> AsyncIterator[Settings]:
-    """The tables bound to this test's migrated database, for tests of services."""
-    db.bind(db.make_engine(settings))
+    """The service layer wired to this test's migrated database, without an app (the
+    same wiring a server has: ``tipline.app.install``), for tests of services."""
+    install(settings)
     async with _sqlite_pool_open():
         yield settings
 

@@ -105,6 +105,18 @@ def bind(app: Litestar, settings: Settings) -> None:
     installation (the test suite builds one app per process and binds it per test).
     What :func:`build_app` fixes for good is the CSRF secret and cookie flags.
     """
+    install(settings)
+    # What a running app keeps in memory (the tip box's rate limits) belongs to the
+    # data it served: it starts afresh with the new binding.
+    for key in list(app.state.keys()):
+        del app.state[key]
+    app.state.settings = settings
+
+
+def install(settings: Settings) -> None:
+    """The process-wide wiring for ``settings``, app or not: the tables bound to their
+    database, the province's thresholds, the jobs, and the hooks by which lower packages
+    tell higher ones (a transition starts due dates, a checkpoint is mailed)."""
     db.bind(db.make_engine(settings))
     legal.configure(settings)
     stretching.configure(settings.password_hash_concurrency)
@@ -127,11 +139,6 @@ def bind(app: Litestar, settings: Settings) -> None:
             {"minutes": 1},
         )
     )
-    # What a running app keeps in memory (the tip box's rate limits) belongs to the
-    # data it served: it starts afresh with the new binding.
-    for key in list(app.state.keys()):
-        del app.state[key]
-    app.state.settings = settings
 
 
 def build_app(settings: Settings) -> Litestar:

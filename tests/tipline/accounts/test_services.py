@@ -8,7 +8,6 @@ import re
 
 import pytest
 from argon2 import PasswordHasher
-from litestar import Litestar
 
 from tests.conftest import TEST_PASSWORD, ensure_test_org_units, make_account
 from tipline.accounts import passwords, services, totp
@@ -24,6 +23,7 @@ from tipline.accounts.exceptions import (
 from tipline.accounts.tables import Account
 from tipline.auth import Role
 from tipline.ledger.services import SYSTEM, events_for
+from tipline.settings import Settings
 
 # --- password policy -----------------------------------------------------------------
 
@@ -67,7 +67,7 @@ def _b64(text: str) -> bytes:
 
 
 async def test_stored_password_hash_meets_rfc_9106_and_binds_the_officer_key(
-    app: Litestar, monkeypatch: pytest.MonkeyPatch
+    tipline_db: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the service's own hasher (not the tests' cheap one), the hash stored for a
     new account is argon2id v1.3 at RFC 9106 section 4's second recommended option or
@@ -171,7 +171,7 @@ def test_throttle_starts_at_the_third_failure_doubles_and_is_capped() -> None:
 # --- accounts --------------------------------------------------------------------------
 
 
-async def test_create_account_validates_and_records_an_event(app: Litestar) -> None:
+async def test_create_account_validates_and_records_an_event(tipline_db: Settings) -> None:
     units = await ensure_test_org_units()
     account_id = await services.create_account(
         SYSTEM,
@@ -199,7 +199,7 @@ async def test_create_account_validates_and_records_an_event(app: Litestar) -> N
     assert payload == {"role": "county_staff", "org_unit_id": units["county"]}
 
 
-async def test_roles_must_belong_to_the_right_level_of_org_unit(app: Litestar) -> None:
+async def test_roles_must_belong_to_the_right_level_of_org_unit(tipline_db: Settings) -> None:
     units = await ensure_test_org_units()
     with pytest.raises(OrgUnitWrongLevel):
         await services.create_account(
@@ -231,7 +231,7 @@ async def test_roles_must_belong_to_the_right_level_of_org_unit(app: Litestar) -
     assert await Account.count() == 0
 
 
-async def test_login_rehashes_a_password_made_with_old_parameters(app: Litestar) -> None:
+async def test_login_rehashes_a_password_made_with_old_parameters(tipline_db: Settings) -> None:
     account = await make_account(Role.county_staff)
     weak = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1)
     await Account.update({Account.password_hash: weak.hash(TEST_PASSWORD)}).where(
@@ -250,7 +250,7 @@ async def test_login_rehashes_a_password_made_with_old_parameters(app: Litestar)
     assert await passwords.verify_password(row["password_hash"], TEST_PASSWORD)
 
 
-async def test_unknown_username_fails_like_a_wrong_password(app: Litestar) -> None:
+async def test_unknown_username_fails_like_a_wrong_password(tipline_db: Settings) -> None:
     account = await make_account(Role.county_staff)
     with pytest.raises(LoginFailed) as unknown:
         await services.login("nobody-here", TEST_PASSWORD, None, throttle_base_seconds=1)

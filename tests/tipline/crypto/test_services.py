@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar
 
 from tipline.crypto import primitives, services
 from tipline.crypto.exceptions import (
@@ -74,7 +73,7 @@ def _candidate_keys(rows: list[dict[str, Any]]) -> list[bytes]:
     return [key for key in candidates if len(key) == 32]
 
 
-async def test_officer_key_unwraps_with_the_right_password_only(app: Litestar) -> None:
+async def test_officer_key_unwraps_with_the_right_password_only(tipline_db: Settings) -> None:
     fingerprint = await services.create_officer_key(101, PASSWORD, kdf=FAST)
     key = await services.unwrap_officer_key(101, PASSWORD)
     assert primitives.fingerprint(key) == fingerprint
@@ -106,7 +105,7 @@ async def test_officer_key_unwraps_with_the_right_password_only(app: Litestar) -
     assert event["payload"] == f'{{"fingerprint":"{fingerprint}"}}'
 
 
-async def test_default_parameters_are_at_least_rfc_9106_and_stored(app: Litestar) -> None:
+async def test_default_parameters_are_at_least_rfc_9106_and_stored(tipline_db: Settings) -> None:
     """Without explicit parameters the key is wrapped with argon2id at RFC 9106 section 4's
     second recommended option or stronger (t >= 3, m >= 64 MiB), with a 128-bit salt."""
     await services.create_officer_key(103, PASSWORD)
@@ -124,7 +123,7 @@ async def test_default_parameters_are_at_least_rfc_9106_and_stored(app: Litestar
     "column", ["kdf_time_cost", "kdf_memory_cost", "kdf_parallelism", "kdf_salt"]
 )
 async def test_unwrapping_uses_the_parameters_stored_beside_the_key(
-    app: Litestar, column: str
+    tipline_db: Settings, column: str
 ) -> None:
     """The stored parameters are the ones unwrapping derives with: change any of them
     and the right password no longer opens the key."""
@@ -140,7 +139,7 @@ async def test_unwrapping_uses_the_parameters_stored_beside_the_key(
         await services.unwrap_officer_key(104, PASSWORD)
 
 
-async def test_a_wrapped_key_moved_to_another_account_does_not_open(app: Litestar) -> None:
+async def test_a_wrapped_key_moved_to_another_account_does_not_open(tipline_db: Settings) -> None:
     await services.create_officer_key(101, PASSWORD, kdf=FAST)
     await services.create_officer_key(102, NEW_PASSWORD, kdf=FAST)
     stolen = await OfficerKey.select().where(OfficerKey.account_id == 101).first()
@@ -150,7 +149,7 @@ async def test_a_wrapped_key_moved_to_another_account_does_not_open(app: Litesta
         await services.unwrap_officer_key(102, PASSWORD)
 
 
-async def test_rewrap_keeps_the_public_key_and_needs_the_old_password(app: Litestar) -> None:
+async def test_rewrap_keeps_the_public_key_and_needs_the_old_password(tipline_db: Settings) -> None:
     fingerprint = await services.create_officer_key(101, PASSWORD, kdf=FAST)
     before = await OfficerKey.select().where(OfficerKey.account_id == 101).first()
     with pytest.raises(WrongKeyPassword):
@@ -169,7 +168,7 @@ async def test_rewrap_keeps_the_public_key_and_needs_the_old_password(app: Lites
     assert fingerprint in event["payload"]
 
 
-async def test_prepared_key_commits_with_the_callers_transaction(app: Litestar) -> None:
+async def test_prepared_key_commits_with_the_callers_transaction(tipline_db: Settings) -> None:
     """A password change and the re-wrap commit together or not at all."""
     from tipline import db
 
@@ -188,7 +187,7 @@ async def test_prepared_key_commits_with_the_callers_transaction(app: Litestar) 
         await services.save_prepared_key(prepared)
 
 
-async def test_replace_makes_a_new_pair_and_forgets_unlocked_copies(app: Litestar) -> None:
+async def test_replace_makes_a_new_pair_and_forgets_unlocked_copies(tipline_db: Settings) -> None:
     old = await services.create_officer_key(101, PASSWORD, kdf=FAST)
     secret = await services.unlock_for_session(101, PASSWORD, session_id=7)
     admin = Actor.account(1)
@@ -202,7 +201,7 @@ async def test_replace_makes_a_new_pair_and_forgets_unlocked_copies(app: Litesta
     assert (await verify_chain()).ok
 
 
-async def test_session_unlock_opens_with_the_right_secret_only(app: Litestar) -> None:
+async def test_session_unlock_opens_with_the_right_secret_only(tipline_db: Settings) -> None:
     fingerprint = await services.create_officer_key(101, PASSWORD, kdf=FAST)
     with pytest.raises(WrongKeyPassword):
         await services.unlock_for_session(101, "wrong password entirely", session_id=7)
@@ -233,7 +232,7 @@ async def test_session_unlock_opens_with_the_right_secret_only(app: Litestar) ->
     assert await SessionKey.count() == 0
 
 
-async def test_a_session_row_moved_to_another_session_does_not_open(app: Litestar) -> None:
+async def test_a_session_row_moved_to_another_session_does_not_open(tipline_db: Settings) -> None:
     await services.create_officer_key(101, PASSWORD, kdf=FAST)
     secret = await services.unlock_for_session(101, PASSWORD, session_id=7)
     await SessionKey.update({SessionKey.session_id: 9}).where(SessionKey.session_id == 7)
@@ -242,7 +241,7 @@ async def test_a_session_row_moved_to_another_session_does_not_open(app: Litesta
 
 
 async def test_unlock_can_create_a_missing_key_and_old_session_keys_are_swept(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     with pytest.raises(OfficerKeyNotFound):
         await services.unlock_for_session(101, PASSWORD, session_id=7)
@@ -261,7 +260,9 @@ async def test_unlock_can_create_a_missing_key_and_old_session_keys_are_swept(
         await services.session_private_key(7, secret)
 
 
-async def test_a_database_dump_cannot_open_the_keys(app: Litestar, settings: Settings) -> None:
+async def test_a_database_dump_cannot_open_the_keys(
+    tipline_db: Settings, settings: Settings
+) -> None:
     """Everything in the crypto tables (and the whole SQLite file) holds no key in clear,
     and nothing in it opens the password-wrapped or the session-wrapped key."""
     await services.create_officer_key(101, PASSWORD, kdf=FAST)
@@ -294,7 +295,7 @@ async def test_a_database_dump_cannot_open_the_keys(app: Litestar, settings: Set
         await services.unwrap_officer_key(101, "")
 
 
-async def test_recipients_and_tip_box_open(app: Litestar, tmp_path: Path) -> None:
+async def test_recipients_and_tip_box_open(tipline_db: Settings, tmp_path: Path) -> None:
     assert not await services.tip_box_open()
     assert await services.active_recipients() == []
     escrow = await services.init_escrow_key(tmp_path / "escrow.pem")

@@ -7,8 +7,6 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from litestar import Litestar
-
 from tests.conftest import make_account, run_cli
 from tests.tipline.duedates.support import china, received_tip
 from tipline.auth import Role
@@ -45,7 +43,7 @@ async def _notices(key_prefix: str) -> list[dict[str, Any]]:
 
 
 async def test_labour_day_2020_due_dates_skip_the_holiday_and_count_the_saturday(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     # Received Wednesday 2020-04-29. 05-01..05 are off; Saturday 05-09 is a working day.
     tip_id, _ = await received_tip(china(2020, 4, 29))
@@ -58,7 +56,7 @@ async def test_labour_day_2020_due_dates_skip_the_holiday_and_count_the_saturday
 
 
 async def test_feedback_is_counted_from_the_transfer_over_the_sunday_make_up_day(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     # Transferred Friday 2020-04-24; Sunday 04-26 is a make-up working day.
     tip_id, ledger_no = await received_tip(china(2020, 4, 22))
@@ -79,7 +77,7 @@ async def test_feedback_is_counted_from_the_transfer_over_the_sunday_make_up_day
     assert deadlines["first_reply"].outcome == "open"
 
 
-async def test_national_day_2020_due_dates(app: Litestar) -> None:
+async def test_national_day_2020_due_dates(tipline_db: Settings) -> None:
     # Received Friday 2020-09-25: Sunday 09-27 works, 10-01..08 off, Saturday 10-10 works.
     tip_id, _ = await received_tip(china(2020, 9, 25), real_name=True)
     assert await _due(tip_id) == {
@@ -90,7 +88,7 @@ async def test_national_day_2020_due_dates(app: Litestar) -> None:
     }
 
 
-async def test_real_name_rules_apply_only_to_real_name_tips(app: Litestar) -> None:
+async def test_real_name_rules_apply_only_to_real_name_tips(tipline_db: Settings) -> None:
     anonymous, ledger_a = await received_tip(china(2020, 9, 25))
     named, ledger_n = await received_tip(china(2020, 9, 25), real_name=True)
     assert "acceptance_notice" not in await _due(anonymous)
@@ -116,7 +114,7 @@ async def test_real_name_rules_apply_only_to_real_name_tips(app: Litestar) -> No
 
 
 async def test_the_sweep_warns_at_each_threshold_once_and_escalates_at_breach(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     officer = await make_account(Role.officer)
     other_officer = await make_account(Role.officer)
@@ -182,7 +180,7 @@ async def test_the_sweep_warns_at_each_threshold_once_and_escalates_at_breach(
     assert len(await _notices("duedates.notice.warning")) == 3
 
 
-async def test_without_an_assigned_officer_every_officer_is_warned(app: Litestar) -> None:
+async def test_without_an_assigned_officer_every_officer_is_warned(tipline_db: Settings) -> None:
     first = await make_account(Role.officer)
     second = await make_account(Role.officer)
     await received_tip(china(2020, 4, 29))
@@ -191,7 +189,7 @@ async def test_without_an_assigned_officer_every_officer_is_warned(app: Litestar
     assert warned == {first["id"], second["id"]}
 
 
-async def test_acting_on_the_case_resolves_its_escalation(app: Litestar) -> None:
+async def test_acting_on_the_case_resolves_its_escalation(tipline_db: Settings) -> None:
     await make_account(Role.inspector)
     tip_id, ledger_no = await received_tip(china(2020, 4, 29))
     await services.sweep(today=dt.date(2020, 5, 11), now=china(2020, 5, 11))
@@ -216,7 +214,7 @@ async def test_acting_on_the_case_resolves_its_escalation(app: Litestar) -> None
     assert all('"resolution":"met"' in e["payload"] for e in resolved)
 
 
-async def test_a_reply_to_the_tipster_meets_the_first_reply_deadline(app: Litestar) -> None:
+async def test_a_reply_to_the_tipster_meets_the_first_reply_deadline(tipline_db: Settings) -> None:
     tip_id, ledger_no = await received_tip(china(2020, 9, 25))
     await append_event(
         Actor.account(5), "tip.message_sent", "tip", tip_id, {"ledger_no": ledger_no}
@@ -229,7 +227,9 @@ async def test_a_reply_to_the_tipster_meets_the_first_reply_deadline(app: Litest
     assert (await services.sweep(today=dt.date(2020, 9, 28))).met == 0
 
 
-async def test_a_rule_change_applies_to_later_tips_only_and_is_recorded(app: Litestar) -> None:
+async def test_a_rule_change_applies_to_later_tips_only_and_is_recorded(
+    tipline_db: Settings,
+) -> None:
     before, _ = await received_tip(china(2020, 4, 29))
     rules = {rule.kind: rule for rule in await services.list_rules()}
     transfer = rules["transfer"]
@@ -246,7 +246,7 @@ async def test_a_rule_change_applies_to_later_tips_only_and_is_recorded(app: Lit
     assert '"working_days":3' in event["payload"]
 
 
-async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(app: Litestar) -> None:
+async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(tipline_db: Settings) -> None:
     from tipline.scheduler.services import run_job
 
     await received_tip(china(2020, 4, 29))
@@ -261,7 +261,7 @@ async def test_the_scheduler_runs_the_sweep_and_the_mail_jobs(app: Litestar) -> 
 
 
 async def test_the_sweep_command_escalates_and_lists_what_is_open(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     _, ledger_no = await received_tip(china(2020, 4, 29))
     result = await asyncio.to_thread(run_cli, settings, "duedates", "sweep")

@@ -4,7 +4,6 @@ transcript's state follows the tipster's confirmations and corrections."""
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
 
 from tests.tipline.intake.support import open_tip_box
 from tipline.auth import CurrentUser, Role
@@ -32,7 +31,9 @@ def _officer(account: dict[str, object]) -> CurrentUser:
     )
 
 
-async def test_only_phone_letter_and_visit_are_entered(app: Litestar, settings: Settings) -> None:
+async def test_only_phone_letter_and_visit_are_entered(
+    tipline_db: Settings, settings: Settings
+) -> None:
     box = await open_tip_box(settings)
     officer = _officer(box["officer"])
     for channel in ("web", "", "email"):
@@ -49,7 +50,7 @@ async def test_only_phone_letter_and_visit_are_entered(app: Litestar, settings: 
 
 
 async def test_the_state_follows_the_tipsters_latest_action(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     box = await open_tip_box(settings)
     entered = await services.enter_tip(settings, _officer(box["officer"]), "letter", TIP)
@@ -81,7 +82,7 @@ async def test_the_state_follows_the_tipsters_latest_action(
     assert view.fields.content == TIP.content
 
 
-async def test_a_web_tip_has_no_transcript_state(app: Litestar, settings: Settings) -> None:
+async def test_a_web_tip_has_no_transcript_state(tipline_db: Settings, settings: Settings) -> None:
     await open_tip_box(settings)
     submitted = await intake.submit_tip(settings, TIP)
     assert await services.transcript_state(submitted.tip_id) is None

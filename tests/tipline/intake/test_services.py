@@ -13,7 +13,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar import Litestar
 
 from tests.tipline.intake.support import forms_of, open_tip_box
 from tipline import db
@@ -70,7 +69,7 @@ async def _places() -> dict[str, int]:
 
 
 async def test_a_tip_is_sealed_to_officers_and_escrow_and_registered(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     box = await open_tip_box(settings, officers=2)
     places = await _places()
@@ -141,7 +140,7 @@ async def test_a_tip_is_sealed_to_officers_and_escrow_and_registered(
 
 
 async def test_the_database_holds_neither_the_text_nor_the_receipt(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     box = await open_tip_box(settings)
     text, name, contact = _marker("保护伞线索"), _marker("李四"), _marker("wechat")
@@ -179,7 +178,7 @@ async def test_the_database_holds_neither_the_text_nor_the_receipt(
 
 
 async def test_ledger_numbers_are_per_year_and_without_gaps(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     await open_tip_box(settings)
     year = dt.datetime.now(services.CHINA).year
@@ -206,7 +205,7 @@ async def test_ledger_numbers_are_per_year_and_without_gaps(
 
 
 async def test_the_tip_box_is_closed_without_escrow_or_officer_key(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     tip = TipInput(category="gang_crime", content="x")
     with pytest.raises(TipBoxClosed):
@@ -219,7 +218,9 @@ async def test_the_tip_box_is_closed_without_escrow_or_officer_key(
     assert await CustodyEvent.count().where(CustodyEvent.action == "tip.received") == 0
 
 
-async def test_a_village_must_lie_in_the_chosen_township(app: Litestar, settings: Settings) -> None:
+async def test_a_village_must_lie_in_the_chosen_township(
+    tipline_db: Settings, settings: Settings
+) -> None:
     await open_tip_box(settings)
     places = await _places()
     with pytest.raises(InvalidTip) as refused:
@@ -243,7 +244,7 @@ async def test_a_village_must_lie_in_the_chosen_township(app: Litestar, settings
 
 
 async def test_wrong_and_unknown_receipts_are_refused_alike(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     await open_tip_box(settings)
     submitted = await services.submit_tip(settings, TipInput(category="other", content="x"))
@@ -261,7 +262,7 @@ async def test_wrong_and_unknown_receipts_are_refused_alike(
 
 
 async def test_every_receipt_attempt_does_the_same_work_before_its_answer(
-    app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    tipline_db: Settings, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No timing oracle, checked by the work done rather than by a clock (the timing itself
     is printed by ``python -m bench.receipt_timing``): a near miss (right but for its
@@ -354,7 +355,7 @@ async def test_every_receipt_attempt_does_the_same_work_before_its_answer(
 
 
 async def test_the_tipster_reads_officer_replies_and_adds_information(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     box = await open_tip_box(settings)
     officer = box["officer"]
@@ -398,7 +399,7 @@ async def test_the_tipster_reads_officer_replies_and_adds_information(
 
 
 async def test_a_tipster_session_expires_and_its_key_needs_the_cookie(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     from tipline.intake.tables import TipsterSession
 
@@ -419,7 +420,7 @@ async def test_a_tipster_session_expires_and_its_key_needs_the_cookie(
 
 
 async def test_no_argon2_on_the_tipster_paths(
-    app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    tipline_db: Settings, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Receipts carry 80 random bits: HKDF suffices, and argon2id (~0.1 s, 64 MiB) would
     make the tip box easy to exhaust."""

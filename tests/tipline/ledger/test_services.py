@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from litestar import Litestar
 
 from tests.conftest import run_cli
 from tipline.ledger.services import (
@@ -26,7 +25,7 @@ async def _append_three() -> None:
     await append_event(SYSTEM, "test.third", "thing", 2, {"nested": {"a": [1, True, None]}})
 
 
-async def test_appended_events_are_numbered_without_gaps_and_verify(app: Litestar) -> None:
+async def test_appended_events_are_numbered_without_gaps_and_verify(tipline_db: Settings) -> None:
     await _append_three()
     seqs = [row["seq"] for row in await CustodyEvent.select().order_by(CustodyEvent.seq)]
     assert seqs == [1, 2, 3]
@@ -36,41 +35,41 @@ async def test_appended_events_are_numbered_without_gaps_and_verify(app: Litesta
     assert [row["action"] for row in timeline] == ["test.first", "test.second"]
 
 
-async def test_concurrent_appends_get_distinct_consecutive_numbers(app: Litestar) -> None:
+async def test_concurrent_appends_get_distinct_consecutive_numbers(tipline_db: Settings) -> None:
     await asyncio.gather(*(append_event(SYSTEM, "test.race", "thing", i) for i in range(20)))
     seqs = [row["seq"] for row in await CustodyEvent.select().order_by(CustodyEvent.seq)]
     assert seqs == list(range(1, 21))
     assert (await verify_chain()).ok
 
 
-async def test_payload_with_a_float_is_refused(app: Litestar) -> None:
+async def test_payload_with_a_float_is_refused(tipline_db: Settings) -> None:
     with pytest.raises(LedgerPayloadError):
         await append_event(SYSTEM, "test.bad", "thing", 1, {"amount": 1.5})
     assert await CustodyEvent.count() == 0
 
 
-async def test_verify_names_an_edited_event(app: Litestar) -> None:
+async def test_verify_names_an_edited_event(tipline_db: Settings) -> None:
     await _append_three()
     await CustodyEvent.update({CustodyEvent.action: "test.forged"}).where(CustodyEvent.seq == 2)
     result = await verify_chain()
     assert not result.ok and result.first_bad_seq == 2
 
 
-async def test_verify_names_a_deleted_event(app: Litestar) -> None:
+async def test_verify_names_a_deleted_event(tipline_db: Settings) -> None:
     await _append_three()
     await CustodyEvent.delete().where(CustodyEvent.seq == 2)
     result = await verify_chain()
     assert not result.ok and result.first_bad_seq == 2
 
 
-async def test_verify_names_a_deleted_last_event(app: Litestar) -> None:
+async def test_verify_names_a_deleted_last_event(tipline_db: Settings) -> None:
     await _append_three()
     await CustodyEvent.delete().where(CustodyEvent.seq == 3)
     result = await verify_chain()
     assert not result.ok and result.first_bad_seq == 3
 
 
-async def test_verify_names_swapped_events(app: Litestar) -> None:
+async def test_verify_names_swapped_events(tipline_db: Settings) -> None:
     await _append_three()
     await CustodyEvent.update({CustodyEvent.seq: 99}).where(CustodyEvent.seq == 2)
     await CustodyEvent.update({CustodyEvent.seq: 2}).where(CustodyEvent.seq == 3)
@@ -125,7 +124,7 @@ async def _signed(settings: Settings) -> checkpoints.CheckpointOut:
     return made
 
 
-async def test_restart_rebuilds_the_stored_frontier_and_root(app: Litestar) -> None:
+async def test_restart_rebuilds_the_stored_frontier_and_root(tipline_db: Settings) -> None:
     await _append(13)
     rows = await CustodyEvent.select().order_by(CustodyEvent.seq)
     leaves = [merkle.leaf_hash(event_bytes(row)) for row in rows]
@@ -138,7 +137,7 @@ async def test_restart_rebuilds_the_stored_frontier_and_root(app: Litestar) -> N
 
 
 async def test_checkpoint_is_signed_dropped_and_every_event_proves(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     await _append(11)
     made = await _signed(settings)
@@ -156,7 +155,9 @@ async def test_checkpoint_is_signed_dropped_and_every_event_proves(
     assert result.ok and result.checkpoints == 2
 
 
-async def test_checkpoint_job_waits_for_enough_events(app: Litestar, settings: Settings) -> None:
+async def test_checkpoint_job_waits_for_enough_events(
+    tipline_db: Settings, settings: Settings
+) -> None:
     import dataclasses
 
     few = dataclasses.replace(settings, checkpoint_every_events=5, checkpoint_minutes=60)
@@ -170,7 +171,7 @@ async def test_checkpoint_job_waits_for_enough_events(app: Litestar, settings: S
 
 
 async def test_consecutive_checkpoints_are_consistent_and_a_forged_one_is_named(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     verifier = checkpoints.log_verifier(settings)
     await _append(5)
@@ -188,7 +189,7 @@ async def test_consecutive_checkpoints_are_consistent_and_a_forged_one_is_named(
 
 
 async def test_a_rewritten_ledger_with_valid_hashes_fails_against_the_checkpoint(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     """Whoever rewrites event 3 and recomputes every later hash, node and the head still
     cannot match the checkpoint kept outside the server."""
@@ -206,7 +207,7 @@ async def test_a_rewritten_ledger_with_valid_hashes_fails_against_the_checkpoint
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete", "reorder", "insert", "node", "frontier"])
-async def test_direct_tampering_is_named_at_its_index(app: Litestar, tamper: str) -> None:
+async def test_direct_tampering_is_named_at_its_index(tipline_db: Settings, tamper: str) -> None:
     await _append(9)
     if tamper == "edit":
         await CustodyEvent.update({CustodyEvent.payload: '{"i":5}'}).where(CustodyEvent.seq == 5)

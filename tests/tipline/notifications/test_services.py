@@ -60,7 +60,7 @@ async def _account(role: Role, email: str | None) -> int:
     return int(account["id"])
 
 
-async def test_notify_fills_the_inbox_once_per_dedupe_key(app: Litestar) -> None:
+async def test_notify_fills_the_inbox_once_per_dedupe_key(tipline_db: Settings) -> None:
     officer = await _account(Role.officer, None)
     params = {"ledger_no": "2026-000001", "due_on": "2026-12-04"}
     first = await services.notify(
@@ -87,7 +87,7 @@ async def test_notify_fills_the_inbox_once_per_dedupe_key(app: Litestar) -> None
     assert (await services.inbox(officer, "en")).unread == 0
 
 
-async def test_a_parameter_that_could_carry_tip_content_is_refused(app: Litestar) -> None:
+async def test_a_parameter_that_could_carry_tip_content_is_refused(tipline_db: Settings) -> None:
     officer = await _account(Role.officer, None)
     with pytest.raises(BadNotification):
         await services.notify([officer], "x", "notifications.test.due", {"text": "a" * 65})
@@ -96,7 +96,7 @@ async def test_a_parameter_that_could_carry_tip_content_is_refused(app: Litestar
     assert (await services.inbox(officer, "en")).items == []
 
 
-async def test_notify_role_reaches_every_enabled_account_of_the_role(app: Litestar) -> None:
+async def test_notify_role_reaches_every_enabled_account_of_the_role(tipline_db: Settings) -> None:
     first = await _account(Role.inspector, None)
     second = await _account(Role.inspector, None)
     disabled = await _account(Role.inspector, None)
@@ -108,7 +108,7 @@ async def test_notify_role_reaches_every_enabled_account_of_the_role(app: Litest
 
 
 async def test_email_is_queued_for_accounts_with_an_address_and_sent(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:
@@ -140,7 +140,7 @@ async def test_email_is_queued_for_accounts_with_an_address_and_sent(
 
 
 async def test_a_failing_server_is_retried_with_backoff_until_it_works(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:
@@ -183,7 +183,7 @@ async def test_backoff_doubles_and_is_capped() -> None:
 
 
 async def test_a_mail_that_never_goes_through_is_given_up(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:
@@ -201,7 +201,7 @@ async def test_a_mail_that_never_goes_through_is_given_up(
 
 
 async def test_a_signed_checkpoint_is_mailed_to_every_inspector_with_an_address(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:
@@ -241,7 +241,7 @@ async def test_the_admin_sees_each_mail_and_its_delivery_state(
 
 
 async def test_the_test_email_command_reaches_the_smtp_server(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:
@@ -270,7 +270,7 @@ async def test_the_test_email_command_reaches_the_smtp_server(
 
 
 async def test_a_reconciliation_alarm_reaches_every_inspector_once(
-    app: Litestar,
+    tipline_db: Settings,
     smtp_server: SmtpServer,  # noqa: F811
     settings: Settings,
 ) -> None:

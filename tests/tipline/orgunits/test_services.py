@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from litestar import Litestar
 
 from tests.tipline.orgunits.samples import (
     BASE,
@@ -33,6 +32,7 @@ from tipline.orgunits.exceptions import (
     UnsupportedFileType,
 )
 from tipline.orgunits.tables import OrgUnit, OrgUnitKind
+from tipline.settings import Settings
 
 
 async def _counts() -> tuple[int, int]:
@@ -69,7 +69,9 @@ async def _unit_id(code: str) -> int:
     return int(row["id"])
 
 
-async def test_csv_import_builds_the_hierarchy_with_one_event_per_unit(app: Litestar) -> None:
+async def test_csv_import_builds_the_hierarchy_with_one_event_per_unit(
+    tipline_db: Settings,
+) -> None:
     await _import_base()
     tree = await services.county_tree()
     assert tree.county is not None and tree.county.name == "示范县"
@@ -86,7 +88,7 @@ async def test_csv_import_builds_the_hierarchy_with_one_event_per_unit(app: Lite
     assert (await verify_chain()).ok
 
 
-async def test_xlsx_with_chinese_headers_kinds_and_numeric_codes(app: Litestar) -> None:
+async def test_xlsx_with_chinese_headers_kinds_and_numeric_codes(tipline_db: Settings) -> None:
     rows: list[list[object]] = [
         [int(COUNTY), "示范县", "县", None],
         [int(TOWN_A), "青山镇", "镇", int(COUNTY)],
@@ -102,7 +104,7 @@ async def test_xlsx_with_chinese_headers_kinds_and_numeric_codes(app: Litestar) 
     assert kinds["610000101001"] == "community"
 
 
-async def test_csv_with_bom_and_gb18030_csv_are_both_read(app: Litestar) -> None:
+async def test_csv_with_bom_and_gb18030_csv_are_both_read(tipline_db: Settings) -> None:
     with_bom = b"\xef\xbb\xbf" + csv_bytes(BASE[:2])
     assert (await services.import_file(SYSTEM, "a.csv", with_bom)).created == 2
     gbk = csv_bytes(BASE[2:3], CHINESE_HEADER, encoding="gb18030")
@@ -111,7 +113,9 @@ async def test_csv_with_bom_and_gb18030_csv_are_both_read(app: Litestar) -> None
     assert "柳河乡" in names
 
 
-async def test_every_problem_in_the_file_is_reported_with_row_and_column(app: Litestar) -> None:
+async def test_every_problem_in_the_file_is_reported_with_row_and_column(
+    tipline_db: Settings,
+) -> None:
     rows = [
         [COUNTY, "示范县", "county", ""],  # row 2: fine
         ["", "无代码镇", "township", COUNTY],  # row 3: missing code
@@ -146,14 +150,14 @@ async def test_every_problem_in_the_file_is_reported_with_row_and_column(app: Li
     assert await _counts() == (0, 0)
 
 
-async def test_problems_name_the_columns_as_the_file_spells_them(app: Litestar) -> None:
+async def test_problems_name_the_columns_as_the_file_spells_them(tipline_db: Settings) -> None:
     rows = [[COUNTY, "示范县", "县", ""], [TOWN_A, "青山镇", "市", COUNTY]]
     assert await _problems("u.xlsx", xlsx_bytes(rows, CHINESE_HEADER)) == {
         (3, "类型", "unknown_kind")
     }
 
 
-async def test_conflicts_with_stored_units_are_reported(app: Litestar) -> None:
+async def test_conflicts_with_stored_units_are_reported(tipline_db: Settings) -> None:
     await _import_base()
     rows = [
         [TOWN_A, "青山镇", "farm", COUNTY],  # row 2: kind changed
@@ -168,12 +172,12 @@ async def test_conflicts_with_stored_units_are_reported(app: Litestar) -> None:
     }
 
 
-async def test_a_missing_header_column_is_reported_on_row_one(app: Litestar) -> None:
+async def test_a_missing_header_column_is_reported_on_row_one(tipline_db: Settings) -> None:
     data = csv_bytes([[COUNTY, "示范县", "county"]], header=["code", "name", "kind"])
     assert await _problems("u.csv", data) == {(1, "parent_code", "missing_column")}
 
 
-async def test_one_bad_row_writes_nothing(app: Litestar) -> None:
+async def test_one_bad_row_writes_nothing(tipline_db: Settings) -> None:
     await _import_base()
     before = await _counts()
     rows = [*BASE, ["610000102202", "新村", "village", TOWN_B]]
@@ -186,7 +190,9 @@ async def test_one_bad_row_writes_nothing(app: Litestar) -> None:
 
 
 @pytest.mark.parametrize("filename", ["units.csv", "units.xlsx"])
-async def test_reimporting_the_same_file_changes_nothing(app: Litestar, filename: str) -> None:
+async def test_reimporting_the_same_file_changes_nothing(
+    tipline_db: Settings, filename: str
+) -> None:
     data = csv_bytes(BASE) if filename.endswith(".csv") else xlsx_bytes(BASE)
     assert (await services.import_file(SYSTEM, filename, data)).created == len(BASE)
     before = await _counts()
@@ -195,7 +201,7 @@ async def test_reimporting_the_same_file_changes_nothing(app: Litestar, filename
     assert await _counts() == before
 
 
-async def test_a_renamed_unit_is_updated_with_an_event(app: Litestar) -> None:
+async def test_a_renamed_unit_is_updated_with_an_event(tipline_db: Settings) -> None:
     await _import_base()
     _, events_before = await _counts()
     rows = [list(row) for row in BASE]
@@ -208,7 +214,7 @@ async def test_a_renamed_unit_is_updated_with_an_event(app: Litestar) -> None:
     assert json.loads(events[0]["payload"])["previous_name"] == "石桥村"
 
 
-async def test_rows_may_reference_parents_already_stored(app: Litestar) -> None:
+async def test_rows_may_reference_parents_already_stored(tipline_db: Settings) -> None:
     await _import_base()
     result = await services.import_file(
         SYSTEM, "u.csv", csv_bytes([["610000102204", "新庄村", "村", TOWN_B]])
@@ -219,7 +225,7 @@ async def test_rows_may_reference_parents_already_stored(app: Litestar) -> None:
 
 
 @pytest.mark.parametrize("filename", ["export.csv", "export.xlsx"])
-async def test_export_reimports_to_no_change(app: Litestar, filename: str) -> None:
+async def test_export_reimports_to_no_change(tipline_db: Settings, filename: str) -> None:
     await _import_base()
     exported = await services.export_file(filename)
     parsed = files.read_file(filename, exported)
@@ -233,7 +239,7 @@ async def test_export_reimports_to_no_change(app: Litestar, filename: str) -> No
     assert await CustodyEvent.count() == events_before
 
 
-async def test_file_level_refusals(app: Litestar) -> None:
+async def test_file_level_refusals(tipline_db: Settings) -> None:
     with pytest.raises(UnsupportedFileType):
         await services.import_file(SYSTEM, "units.xls", b"whatever")
     with pytest.raises(ImportFileError):
@@ -250,7 +256,9 @@ async def test_file_level_refusals(app: Litestar) -> None:
     assert await _counts() == (0, 0)
 
 
-async def test_township_staff_see_their_township_and_its_villages_only(app: Litestar) -> None:
+async def test_township_staff_see_their_township_and_its_villages_only(
+    tipline_db: Settings,
+) -> None:
     await _import_base()
     town_a, town_b = await _unit_id(TOWN_A), await _unit_id(TOWN_B)
     staff = _user(Role.township_staff, town_a)
@@ -268,7 +276,7 @@ async def test_township_staff_see_their_township_and_its_villages_only(app: Lite
 
 
 @pytest.mark.parametrize("role", [Role.admin, Role.officer, Role.inspector, Role.county_staff])
-async def test_county_level_roles_see_every_unit(app: Litestar, role: Role) -> None:
+async def test_county_level_roles_see_every_unit(tipline_db: Settings, role: Role) -> None:
     await _import_base()
     user = _user(role, await _unit_id(COUNTY))
     assert len(await services.visible_unit_ids(user)) == len(BASE)

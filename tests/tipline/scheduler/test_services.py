@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.conftest import POSTGRES_DSN, reset_postgres
 from tipline.ledger.tables import CustodyEvent
@@ -21,7 +20,9 @@ async def _row(job_id: str) -> dict[str, object] | None:
     return await JobRun.select().where(JobRun.job_id == job_id).first()
 
 
-async def test_the_heartbeat_records_each_run_and_writes_no_custody_event(app: Litestar) -> None:
+async def test_the_heartbeat_records_each_run_and_writes_no_custody_event(
+    tipline_db: Settings,
+) -> None:
     before = dt.datetime.now(dt.UTC)
     assert await run_job("heartbeat") == "ok"
     first = await _row("heartbeat")
@@ -36,7 +37,7 @@ async def test_the_heartbeat_records_each_run_and_writes_no_custody_event(app: L
 
 
 async def test_a_failing_job_is_recorded_as_an_error_without_raising(
-    app: Litestar, caplog: pytest.LogCaptureFixture
+    tipline_db: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def broken() -> None:
         raise RuntimeError("secret-looking text that must not be logged")
@@ -66,7 +67,7 @@ def test_jobs_have_unique_ids_and_register_job_replaces_by_id() -> None:
 
 
 async def test_the_scheduler_in_the_lifespan_leads_and_beats_at_once(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     on = dataclasses.replace(settings, scheduler=True)
     assert (await overview(on)).mode == "off"
@@ -85,7 +86,7 @@ async def test_the_scheduler_in_the_lifespan_leads_and_beats_at_once(
 
 
 async def test_a_heartbeat_older_than_three_minutes_is_stale(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     await run_job("heartbeat")
     on = dataclasses.replace(settings, scheduler=True)

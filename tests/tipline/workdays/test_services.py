@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tipline.ledger.services import Actor, events_for, recent_events
 from tipline.ledger.tables import CustodyEvent
+from tipline.settings import Settings
 from tipline.workdays import services
 from tipline.workdays.services import (
     NoticeInvalid,
@@ -35,7 +35,7 @@ def first_unknown_year() -> int:
 
 
 async def test_national_day_2020_is_a_holiday_and_the_saturday_after_a_working_day(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     for day in range(1, 9):
         assert not await is_working_day(dt.date(2020, 10, day)), f"2020-10-0{day}"
@@ -45,13 +45,13 @@ async def test_national_day_2020_is_a_holiday_and_the_saturday_after_a_working_d
     assert not await is_working_day(dt.date(2020, 10, 11))
 
 
-async def test_one_working_day_after_30_september_2020_is_9_october(app: Litestar) -> None:
+async def test_one_working_day_after_30_september_2020_is_9_october(tipline_db: Settings) -> None:
     assert await add_working_days(dt.date(2020, 9, 30), 1) == dt.date(2020, 10, 9)
     # The make-up Saturday counts: 9 Oct (Fri), 10 Oct (Sat, 调休), 12 Oct (Mon).
     assert await add_working_days(dt.date(2020, 9, 30), 3) == dt.date(2020, 10, 12)
 
 
-async def test_working_days_skip_a_weekend_and_never_count_the_start(app: Litestar) -> None:
+async def test_working_days_skip_a_weekend_and_never_count_the_start(tipline_db: Settings) -> None:
     friday = dt.date(2020, 11, 6)
     assert await add_working_days(friday, 1) == dt.date(2020, 11, 9)
     assert await add_working_days(friday, 5) == dt.date(2020, 11, 13)
@@ -61,7 +61,7 @@ async def test_working_days_skip_a_weekend_and_never_count_the_start(app: Litest
         await add_working_days(friday, -1)
 
 
-async def test_a_county_notice_makes_a_day_a_holiday_or_a_working_day(app: Litestar) -> None:
+async def test_a_county_notice_makes_a_day_a_holiday_or_a_working_day(tipline_db: Settings) -> None:
     friday = dt.date(2020, 11, 6)
     await add_notice(ADMIN, "2020", "2020-11-09 县庆")
     assert not await is_working_day(dt.date(2020, 11, 9))
@@ -81,7 +81,7 @@ async def test_a_county_notice_makes_a_day_a_holiday_or_a_working_day(app: Lites
     assert '"is_working_day":false' in events[-1]["payload"]
 
 
-async def test_a_range_adds_every_day_with_its_own_custody_event(app: Litestar) -> None:
+async def test_a_range_adds_every_day_with_its_own_custody_event(tipline_db: Settings) -> None:
     notice = await add_notice(
         ADMIN,
         "2020",
@@ -94,7 +94,7 @@ async def test_a_range_adds_every_day_with_its_own_custody_event(app: Litestar) 
 
 
 async def test_a_year_nobody_covers_falls_back_to_monday_to_friday_and_says_so(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     year = first_unknown_year()
     assert await uncovered_years([2020, year, year + 1]) == [year, year + 1]
@@ -117,7 +117,7 @@ async def test_a_year_nobody_covers_falls_back_to_monday_to_friday_and_says_so(
     assert later.day > expected
 
 
-async def test_a_bad_line_names_the_line_and_writes_nothing(app: Litestar) -> None:
+async def test_a_bad_line_names_the_line_and_writes_nothing(tipline_db: Settings) -> None:
     text = "2021-01-01 元旦\n2021-02-30 春节\n2021-03-01\nnonsense\n2020-05-01 劳动节\n"
     with pytest.raises(NoticeInvalid) as caught:
         await add_notice(ADMIN, "2021", text)
@@ -149,7 +149,7 @@ async def test_a_bad_line_names_the_line_and_writes_nothing(app: Litestar) -> No
     ],
 )
 async def test_each_kind_of_bad_notice_is_refused(
-    app: Litestar, year: str, text: str, key: str
+    tipline_db: Settings, year: str, text: str, key: str
 ) -> None:
     with pytest.raises(NoticeInvalid) as caught:
         await add_notice(ADMIN, year, text)
@@ -158,7 +158,7 @@ async def test_each_kind_of_bad_notice_is_refused(
 
 
 async def test_a_day_already_entered_is_refused_and_nothing_else_of_the_notice_written(
-    app: Litestar,
+    tipline_db: Settings,
 ) -> None:
     await add_notice(ADMIN, "2021", "2021-06-01 示例")
     with pytest.raises(NoticeInvalid) as caught:
@@ -169,7 +169,7 @@ async def test_a_day_already_entered_is_refused_and_nothing_else_of_the_notice_w
     assert await HolidayOverride.count() == 1
 
 
-async def test_removing_a_day_restores_the_calendar_and_is_recorded(app: Litestar) -> None:
+async def test_removing_a_day_restores_the_calendar_and_is_recorded(tipline_db: Settings) -> None:
     notice = await add_notice(ADMIN, "2020", "2020-11-09 县庆")
     assert not await is_working_day(dt.date(2020, 11, 9))
     await remove_override(ADMIN, notice.days[0].id)
@@ -180,7 +180,7 @@ async def test_removing_a_day_restores_the_calendar_and_is_recorded(app: Litesta
         await remove_override(ADMIN, notice.days[0].id)
 
 
-async def test_the_calendar_is_cached_until_the_notices_change(app: Litestar) -> None:
+async def test_the_calendar_is_cached_until_the_notices_change(tipline_db: Settings) -> None:
     first = await load_calendar()
     assert await load_calendar() is first
     await add_notice(ADMIN, "2020", "2020-11-09 县庆")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import DAY, make_county, members_of, people, user
 from tipline.auth import Role
+from tipline.settings import Settings
 from villageaffairs.appraisals import rules, services
 from villageaffairs.appraisals.exceptions import NotApprovedYet, NotTownshipStaff
 from villageaffairs.appraisals.schemas import VoteIn
@@ -43,7 +43,7 @@ def test_office_ends_only_on_the_second_consecutive() -> None:
     assert rules.office_ends("not_competent", "not_competent")
 
 
-async def test_second_not_competent_ends_office_and_opens_vacancy(app: Litestar) -> None:
+async def test_second_not_competent_ends_office_and_opens_vacancy(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     county = user(Role.county_staff, c.county, 2)

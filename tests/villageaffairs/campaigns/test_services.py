@@ -8,13 +8,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from litestar import Litestar
 
 from tests.conftest import make_account
 from tests.villageaffairs.support import make_county, user
 from tipline.auth import Role
 from tipline.ledger.services import SYSTEM
 from tipline.notifications.tables import Notification
+from tipline.settings import Settings
 from villageaffairs.campaigns import services
 from villageaffairs.campaigns.services import TaskSpec
 from villageaffairs.campaigns.tables import InstanceStatus, TaskInstance, TaskKind
@@ -78,7 +78,7 @@ async def _inbox(account: dict[str, Any]) -> list[tuple[str, str]]:
     return [(row["message_key"], row["dedupe"].rsplit(":", 1)[1]) for row in rows]
 
 
-async def test_status_comes_from_the_records(app: Litestar) -> None:
+async def test_status_comes_from_the_records(tipline_db: Settings) -> None:
     c = await make_county()
     campaign_id = await _campaign(c)
     board = await services.dashboard(campaign_id, today=dt.date(2020, 4, 1))
@@ -134,7 +134,7 @@ async def test_status_comes_from_the_records(app: Litestar) -> None:
         )
 
 
-async def test_reminders_and_escalation_around_the_three_deadlines(app: Litestar) -> None:
+async def test_reminders_and_escalation_around_the_three_deadlines(tipline_db: Settings) -> None:
     c = await make_county()
     await _campaign(c)
     staff_a = await make_account(Role.township_staff, org_unit_id=c.town_a)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import (
     DAY,
@@ -18,6 +17,7 @@ from tests.villageaffairs.support import (
 )
 from tipline.auth import Role
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.committees import rules, services
 from villageaffairs.committees.exceptions import BadEndReason, MembershipAlreadyEnded
 from villageaffairs.committees.tables import VacancyStatus
@@ -54,7 +54,7 @@ def test_messages_cite_the_article_in_chinese() -> None:
     assert "Art. 6" in failure.message("en")
 
 
-async def test_composition_rules_on_record(app: Litestar) -> None:
+async def test_composition_rules_on_record(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a)
     men = await people(c.village_a1, [("男一", "male"), ("男二", "male"), ("男三", "male")])
@@ -93,7 +93,7 @@ async def test_composition_rules_on_record(app: Litestar) -> None:
     assert [r.person.id for r in await near_relatives(seven[1])] == [seven[0]]
 
 
-async def test_ending_a_membership_opens_a_vacancy(app: Litestar) -> None:
+async def test_ending_a_membership_opens_a_vacancy(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a)
     other = user(Role.township_staff, c.town_b, 2)
@@ -123,7 +123,7 @@ async def test_ending_a_membership_opens_a_vacancy(app: Litestar) -> None:
     assert waived.status is VacancyStatus.waived
 
 
-async def test_accountant_post(app: Litestar) -> None:
+async def test_accountant_post(tipline_db: Settings) -> None:
     c = await make_county()
     [a, b] = await people(c.village_a1, [("会计", "female"), ("村民", "male")])
     await Post.insert(Post(village=c.village_a1, person=a, kind="accountant", start=DAY))
@@ -131,7 +131,7 @@ async def test_accountant_post(app: Litestar) -> None:
     assert not await is_accountant_or_bookkeeper(b, DAY)
 
 
-async def test_term_end_closes_memberships_and_vacancies_once(app: Litestar) -> None:
+async def test_term_end_closes_memberships_and_vacancies_once(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a)
     ids = await people(c.village_a1, FIVE)

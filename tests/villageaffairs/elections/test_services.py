@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import DAY, make_county, members_of, people, user
 from tipline.auth import Role
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.committees import services as committees
 from villageaffairs.committees.tables import VacancyStatus
 from villageaffairs.elections import services
@@ -67,7 +67,7 @@ async def _clear_all(clerk, election_id, candidate_ids, flagged=None):  # type: 
             )
 
 
-async def test_full_by_election_with_flag_tally_and_acceptance(app: Litestar) -> None:
+async def test_full_by_election_with_flag_tally_and_acceptance(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     county = user(Role.county_staff, c.county, 2)
@@ -147,7 +147,9 @@ async def test_full_by_election_with_flag_tally_and_acceptance(app: Litestar) ->
         await services.fail(clerk, election.id, "更正")
 
 
-async def test_foreign_township_cannot_touch_and_unfiled_cannot_submit(app: Litestar) -> None:
+async def test_foreign_township_cannot_touch_and_unfiled_cannot_submit(
+    tipline_db: Settings,
+) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     stranger = user(Role.township_staff, c.town_b, 3)
@@ -166,7 +168,7 @@ async def test_foreign_township_cannot_touch_and_unfiled_cannot_submit(app: Lite
     assert (await committees.get_vacancy(vacancy_id)).status is VacancyStatus.open
 
 
-async def test_too_few_candidates_after_a_flag(app: Litestar) -> None:
+async def test_too_few_candidates_after_a_flag(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     county = user(Role.county_staff, c.county, 2)

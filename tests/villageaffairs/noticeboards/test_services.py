@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import make_county, user
 from tipline.auth import Role
@@ -39,7 +38,7 @@ def test_cadence_follows_article_30() -> None:
 
 
 async def test_missing_disclosures_sign_off_and_inspections(
-    app: Litestar, settings: Settings
+    tipline_db: Settings, settings: Settings
 ) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 11)

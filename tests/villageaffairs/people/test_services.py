@@ -4,11 +4,11 @@ masked form, found again by the hash; relations read both ways."""
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import KEY, id_number, make_county, user
 from tipline.auth import Role
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.people import services
 from villageaffairs.people.exceptions import BadIdNumber, BadRelation, PersonExists
 from villageaffairs.people.tables import Person
@@ -26,7 +26,7 @@ def test_check_digit_and_mask() -> None:
     assert services.hash_id_number(KEY, number) != services.hash_id_number(b"x" * 32, number)
 
 
-async def test_no_clear_number_is_stored(app: Litestar) -> None:
+async def test_no_clear_number_is_stored(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a)
     number = id_number()

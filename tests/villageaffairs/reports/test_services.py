@@ -4,12 +4,12 @@ reason, the lock on accepted data, correction by a new version, and who may do w
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import make_county, user
 from tipline.auth import Role
 from tipline.ledger.tables import CustodyEvent
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.reports import services
 from villageaffairs.reports.exceptions import (
     NotYourStep,
@@ -20,7 +20,7 @@ from villageaffairs.reports.exceptions import (
 from villageaffairs.reports.tables import ReportStatus
 
 
-async def test_chain_with_return_and_correction(app: Litestar) -> None:
+async def test_chain_with_return_and_correction(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 11)
     county = user(Role.county_staff, c.county, 12)
@@ -89,7 +89,7 @@ async def test_chain_with_return_and_correction(app: Litestar) -> None:
     ]
 
 
-async def test_who_may_take_which_step(app: Litestar) -> None:
+async def test_who_may_take_which_step(tipline_db: Settings) -> None:
     c = await make_county()
     clerk_a = user(Role.township_staff, c.town_a, 1)
     clerk_b = user(Role.township_staff, c.town_b, 2)

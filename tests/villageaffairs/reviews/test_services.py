@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import DAY, make_county, members_of, people, user
 from tipline.auth import Role
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.committees import services as committees
 from villageaffairs.legal import RulesViolated
 from villageaffairs.people.tables import Post
@@ -20,7 +20,7 @@ from villageaffairs.reviews import services
 from villageaffairs.reviews.exceptions import BadItem, ReviewClosed
 
 
-async def test_lookback_removal_opens_vacancy_and_sign_off(app: Litestar) -> None:
+async def test_lookback_removal_opens_vacancy_and_sign_off(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     stranger = user(Role.township_staff, c.town_b, 2)
@@ -71,7 +71,9 @@ async def test_lookback_removal_opens_vacancy_and_sign_off(app: Litestar) -> Non
     assert report is not None and report.status.value == "draft"
 
 
-async def test_accepted_review_is_locked_and_corrected_by_a_new_version(app: Litestar) -> None:
+async def test_accepted_review_is_locked_and_corrected_by_a_new_version(
+    tipline_db: Settings,
+) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 1)
     county = user(Role.county_staff, c.county, 2)

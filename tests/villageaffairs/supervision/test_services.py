@@ -8,11 +8,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import make_county, members_of, people, relate, user
 from tipline.auth import Role
 from tipline.ledger.services import SYSTEM
+from tipline.settings import Settings
 from villageaffairs.access import TownshipOnly
 from villageaffairs.campaigns import services as campaigns
 from villageaffairs.campaigns.services import TaskSpec
@@ -58,7 +58,7 @@ async def _village_with_committee() -> tuple[Any, list[int]]:
     return c, vc
 
 
-async def test_two_and_six_members_and_one_chair(app: Litestar) -> None:
+async def test_two_and_six_members_and_one_chair(tipline_db: Settings) -> None:
     c, _ = await _village_with_committee()
     clerk = user(Role.township_staff, c.town_a, 11)
     six = await people(c.village_a1, [(f"村民{i}", "male") for i in range(6)])
@@ -92,7 +92,7 @@ async def test_two_and_six_members_and_one_chair(app: Litestar) -> None:
     assert five.term_end == dt.date(2024, 1, 10)  # the village committee's term
 
 
-async def test_committee_member_relative_and_accountant_are_barred(app: Litestar) -> None:
+async def test_committee_member_relative_and_accountant_are_barred(tipline_db: Settings) -> None:
     c, vc = await _village_with_committee()
     clerk = user(Role.township_staff, c.town_a, 11)
     others = await people(
@@ -126,7 +126,7 @@ async def test_committee_member_relative_and_accountant_are_barred(app: Litestar
     assert {m.name for m in recorded.members} == {"会计", "甲", "乙"}
 
 
-async def test_no_village_committee_means_no_matching_term(app: Litestar) -> None:
+async def test_no_village_committee_means_no_matching_term(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 11)
     ids = await people(c.village_a2, [("甲", "male"), ("乙", "male"), ("丙", "female")])
@@ -135,7 +135,7 @@ async def test_no_village_committee_means_no_matching_term(app: Litestar) -> Non
     assert _rules(caught.value) == ["no_village_committee"]
 
 
-async def test_only_the_villages_own_township_records(app: Litestar) -> None:
+async def test_only_the_villages_own_township_records(tipline_db: Settings) -> None:
     c, _ = await _village_with_committee()
     ids = await people(c.village_a1, [("甲", "male"), ("乙", "male"), ("丙", "female")])
     other_township = user(Role.township_staff, c.town_b, 12)
@@ -148,7 +148,7 @@ async def test_only_the_villages_own_township_records(app: Litestar) -> None:
         await services.record_committee(county, c.village_a1, _form(ids))
 
 
-async def test_accepted_committee_completes_the_task_on_time_or_late(app: Litestar) -> None:
+async def test_accepted_committee_completes_the_task_on_time_or_late(tipline_db: Settings) -> None:
     c, _ = await _village_with_committee()
     clerk = user(Role.township_staff, c.town_a, 11)
     county = user(Role.county_staff, c.county, 13)
@@ -211,7 +211,7 @@ async def test_accepted_committee_completes_the_task_on_time_or_late(app: Litest
     assert cell(board, c.town_a) == (2, 0, 0, 1)
 
 
-async def test_work_reports_are_quarterly_with_overdue_tracking(app: Litestar) -> None:
+async def test_work_reports_are_quarterly_with_overdue_tracking(tipline_db: Settings) -> None:
     c, _ = await _village_with_committee()
     clerk = user(Role.township_staff, c.town_a, 11)
     county = user(Role.county_staff, c.county, 13)

@@ -7,13 +7,13 @@ import datetime as dt
 from fractions import Fraction
 
 import pytest
-from litestar import Litestar
 
 from tests.villageaffairs.support import make_county, user
 from tipline.auth import Role
 from tipline.ledger.services import SYSTEM
 from tipline.ledger.tables import CustodyEvent
 from tipline.orgunits.exceptions import OutsideYourUnit
+from tipline.settings import Settings
 from villageaffairs.access import CountyOnly, TownshipOnly
 from villageaffairs.campaigns import services as campaigns
 from villageaffairs.campaigns.services import TaskSpec
@@ -63,7 +63,7 @@ def test_anti_gang_clause_must_be_marked_with_its_text() -> None:
     assert rules.anti_gang_failures(TEXT, True, CLAUSE) == []
 
 
-async def test_workflow_with_returns_to_publication(app: Litestar) -> None:
+async def test_workflow_with_returns_to_publication(tipline_db: Settings) -> None:
     c = await make_county()
     clerk = user(Role.township_staff, c.town_a, 11)
     other = user(Role.township_staff, c.town_b, 12)
