@@ -39,14 +39,15 @@ from tests.databases import (
     TEMPLATES,
     base_settings,
     cli_env,
-    empty_postgres,
+    reset_postgres,
+    search_postgres,
 )
 from tests.trace_scan import _remember_receipts, pytest_runtest_logfinish  # noqa: F401
 from tipline import db
 from tipline.app import bind, create_app, install
 from tipline.settings import Settings
 
-__all__ = ["POSTGRES_DSN", "REPO_ROOT", "cli_env"]
+__all__ = ["POSTGRES_DSN", "REPO_ROOT", "cli_env", "reset_postgres"]
 
 REQUIRE_ALL = os.environ.get("TIPLINE_TEST_REQUIRE_ALL", "") not in ("", "0")
 TEST_TODAY = os.environ.get("TIPLINE_TEST_TODAY", "")
@@ -88,7 +89,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Under xdist the controller runs no test itself: its workers scanned their own.
     if trace_scan.TRACES.tests_run and not trace_scan.TRACES.worker_reports:
         if POSTGRES_DSN:
-            asyncio.run(_search_postgres_once_more())
+            asyncio.run(search_postgres(POSTGRES_DSN))
         base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
         summary, hits, searched = trace_scan.run_scan(base, "")
         lines = [summary, *hits]
@@ -113,47 +114,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-async def _search_postgres_once_more() -> None:
-    import asyncpg
-
-    try:
-        connection = await asyncpg.connect(POSTGRES_DSN)
-    except asyncpg.InvalidCatalogNameError:
-        return
-    try:
-        await trace_scan.search_postgres(connection)
-    finally:
-        await connection.close()
-
-
-async def reset_postgres(dsn: str) -> None:
-    """Empty ``dsn``'s database: no tables at all (a restore's or a migration's target)."""
-    await empty_postgres(dsn)
-
-
-def make_settings(database: str, data_dir: Path) -> Settings:
-    """Settings on a freshly migrated copy of the template: a SQLite file in
-    ``data_dir``, or this process's PostgreSQL test database."""
+def make_settings(database: str, data_dir: Path, *, migrated: bool = True) -> Settings:
+    """Settings on a freshly migrated copy of the template (or, ``migrated=False``, on a
+    database without a table): a SQLite file in ``data_dir``, or this process's
+    PostgreSQL test database."""
     if database == "postgres":
         if not POSTGRES_DSN:
             pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
-        dsn = TEMPLATES.recreate_postgres()
+        dsn = TEMPLATES.recreate_postgres(migrated=migrated)
         TEMPLATES.copy_secret(data_dir)
         return base_settings(data_dir, dsn)
-    TEMPLATES.copy_sqlite(data_dir)
+    if migrated:
+        TEMPLATES.copy_sqlite(data_dir)
+    else:
+        TEMPLATES.copy_secret(data_dir)
     return base_settings(data_dir)
 
 
 @pytest.fixture
 def unmigrated_settings(database: str, tmp_path: Path) -> Settings:
     """Settings on a database without a table: what a county has before ``tipline migrate``."""
-    data_dir = tmp_path / "data"
-    TEMPLATES.copy_secret(data_dir)
-    if database == "postgres":
-        if not POSTGRES_DSN:
-            pytest.skip("PostgreSQL run: set TIPLINE_TEST_POSTGRES to a DSN to run it")
-        return base_settings(data_dir, TEMPLATES.recreate_postgres(migrated=False))
-    return base_settings(data_dir)
+    return make_settings(database, tmp_path / "data", migrated=False)
 
 
 @pytest.fixture(autouse=True)
@@ -190,17 +171,22 @@ def settings(database: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def tipline_db(settings: Settings) -> AsyncIterator[Settings]:
     """The service layer wired to this test's migrated database, without an app (the
-    same wiring a server has: ``tipline.app.install``), for tests of services."""
+    same wiring and pools a server has: ``tipline.app.install``, ``db.open_pool``), for
+    tests of services."""
     install(settings)
-    async with _sqlite_pool_open():
+    await db.open_pool()
+    try:
         yield settings
+    finally:
+        await db.close_pool()
 
 
 @contextlib.asynccontextmanager
 async def _sqlite_pool_open() -> AsyncIterator[None]:
     """The bound SQLite engine's pool open for the test, as in a running server, and
-    closed after it so no connection outlives the test. (A PostgreSQL pool would belong
-    to the loop that opened it; without one, Piccolo connects per query in any loop.)"""
+    closed after it so no connection outlives the test. (A PostgreSQL pool is opened by
+    the client's lifespan, as a server's is: opened here too, the lifespan's would be
+    the second.)"""
     bound = db.engine()
     if isinstance(bound, db.TiplineSQLiteEngine):
         await bound.open_pool()

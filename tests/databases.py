@@ -5,9 +5,10 @@ process (and per database engine) into a template, and each test gets a copy:
 
 - SQLite: the template's data dir (the database file and the CSRF secret) is copied
   into the test's own data dir;
-- PostgreSQL: the process's test database is dropped and created again with
-  ``CREATE DATABASE … TEMPLATE``, after the trace scan has searched what the last
-  test left in it.
+- PostgreSQL: after the trace scan has searched what the last test left in it, the
+  process's test database is emptied back to the template's state (rows deleted,
+  sequences restarted), or made again from the template (``CREATE DATABASE …
+  TEMPLATE``) when a test changed its schema.
 
 Test processes (pytest-xdist workers) each have their own template and database,
 named after the worker: ``<TIPLINE_TEST_POSTGRES's database>_<worker>``.
@@ -115,21 +116,26 @@ class Templates:
         self.root = Path(tempfile.mkdtemp(prefix="tipline-templates-"))
         self._sqlite: Path | None = None
         self._postgres: str | None = None
+        self._secret: Path | None = None
+
+    @property
+    def secret_file(self) -> Path:
+        """The CSRF secret every test's data dir starts with (one app per process serves
+        them all, and the app keeps the secret it was built with)."""
+        if self._secret is None:
+            data_dir = self.root / "secret"
+            server_secret(base_settings(data_dir))
+            self._secret = data_dir / "secret.key"
+        return self._secret
 
     @property
     def sqlite_data_dir(self) -> Path:
         if self._sqlite is None:
             data_dir = self.root / "sqlite"
-            settings = base_settings(data_dir)
-            migrate(settings)
-            server_secret(settings)
+            migrate(base_settings(data_dir))
+            shutil.copy2(self.secret_file, data_dir / "secret.key")
             self._sqlite = data_dir
         return self._sqlite
-
-    @property
-    def secret_dir(self) -> Path:
-        """A data dir holding only the CSRF secret every test's data dir starts with."""
-        return self.sqlite_data_dir
 
     @property
     def postgres_template(self) -> str:
@@ -152,7 +158,7 @@ class Templates:
 
     def copy_secret(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(self.secret_dir / "secret.key", data_dir / "secret.key")
+        shutil.copy2(self.secret_file, data_dir / "secret.key")
 
     def recreate_postgres(self, *, migrated: bool = True) -> str:
         """This process's test database as the template left it (or empty, without a
@@ -230,16 +236,20 @@ async def _emptying_sql(connection: asyncpg.Connection) -> str:
     )
 
 
-async def _search_then_recreate(dsn: str, template: str) -> None:
+async def search_postgres(dsn: str) -> None:
+    """The trace scan over what is in ``dsn``'s database now (nothing if it is gone)."""
     try:
         connection = await asyncpg.connect(dsn)
     except asyncpg.InvalidCatalogNameError:
-        pass
-    else:
-        try:
-            await trace_scan.search_postgres(connection)
-        finally:
-            await connection.close()
+        return
+    try:
+        await trace_scan.search_postgres(connection)
+    finally:
+        await connection.close()
+
+
+async def _search_then_recreate(dsn: str, template: str) -> None:
+    await search_postgres(dsn)
     await _recreate(dsn, template)
 
 
@@ -251,8 +261,9 @@ async def _recreate(dsn: str, template: str) -> None:
     )
 
 
-async def empty_postgres(dsn: str) -> None:
-    """Drop every table of ``dsn``'s database (after the trace scan has searched them)."""
+async def reset_postgres(dsn: str) -> None:
+    """Drop every table of ``dsn``'s database (after the trace scan has searched them):
+    no tables at all, a restore's or a migration's target."""
     try:
         connection = await asyncpg.connect(dsn)
     except asyncpg.InvalidCatalogNameError:
