@@ -91,7 +91,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if POSTGRES_DSN:
             asyncio.run(search_postgres(POSTGRES_DSN))
         base = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-        summary, hits, searched = trace_scan.run_scan(base, "")
+        summary, hits, searched = trace_scan.run_scan(base)
         lines = [summary, *hits]
         if REQUIRE_ALL and not searched and trace_scan.TRACES.tests_run > 100:
             lines.append("trace scan found no data dir to search after the whole suite")

@@ -15,7 +15,8 @@ Where: every file under a service data dir (a directory named ``data`` below the
 session's base temp dir: SQLite databases with their WAL, keys, attachments), every
 server log the tests captured (``server.log``, ``server.stdout``, ``server.stderr``),
 and the PostgreSQL test database: every table is searched each time the fixtures are
-about to empty it for the next test (``search_postgres``), and a ``pg_dump`` at the end.
+about to empty it for the next test (``search_postgres``), and once more at the end.
+Under pytest-xdist each worker searches what its own tests wrote.
 
 Left out, on purpose: files a test wrote itself as inputs or to inspect an output
 (upload fixtures, downloaded Excel exports, PDFs, decrypted backups) live next to the
@@ -31,7 +32,6 @@ from __future__ import annotations
 import base64
 import functools
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,16 +164,6 @@ async def search_postgres(connection: asyncpg.Connection) -> None:
     TRACES.snapshots += 1
 
 
-def _final_pg_dump(dsn: str) -> list[tuple[str, bytes]]:
-    result = subprocess.run(
-        ["pg_dump", "--no-owner", "--data-only", dsn],
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    return [("pg_dump of the test database at the end", result.stdout)]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _remember_receipts() -> Any:
     """Wrap ``receipts.new_receipt`` for the session: every receipt made here is remembered."""
@@ -199,17 +189,15 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
     TRACES.last_test = nodeid
 
 
-def run_scan(base: Path, dsn: str) -> tuple[str, list[str], int]:
+def run_scan(base: Path) -> tuple[str, list[str], int]:
     files = service_files(base)
     looking_for = needles()
     hits = list(TRACES.hits)
     hits += find_traces(((str(path), _read(path)) for path in files), looking_for)
-    if dsn:
-        hits += find_traces(_final_pg_dump(dsn), looking_for)
     databases = sum(1 for path in files if path.suffix == ".sqlite")
     summary = (
         f"trace scan: {len(files)} service files ({databases} SQLite databases),"
-        f" {TRACES.snapshots} PostgreSQL snapshots{' and a pg_dump' if dsn else ''},"
+        f" {TRACES.snapshots} PostgreSQL snapshots,"
         f" {len(TRACES.receipts)} receipts and {len(TRACES.texts)} texts remembered"
         f" plus {MARKER_PREFIX!r} and {CLIENT_MARKER!r}: {len(hits)} hits"
     )
