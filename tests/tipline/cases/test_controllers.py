@@ -50,7 +50,9 @@ async def _submit(app: Litestar, *, photo: bool = False, identity: bool = False)
 
 
 async def _events(action: str) -> list[dict[str, Any]]:
-    return list(await CustodyEvent.select().where(CustodyEvent.action == action))
+    return list(
+        await CustodyEvent.select().where(CustodyEvent.action == action).order_by(CustodyEvent.seq)
+    )
 
 
 async def test_an_officer_lists_and_reads_a_tip_and_the_opening_is_recorded(

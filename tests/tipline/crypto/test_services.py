@@ -32,7 +32,9 @@ NEW_PASSWORD = "Another Long Pass Phrase 77"
 
 
 async def _events(action: str) -> list[dict[str, Any]]:
-    return list(await CustodyEvent.select().where(CustodyEvent.action == action))
+    return list(
+        await CustodyEvent.select().where(CustodyEvent.action == action).order_by(CustodyEvent.seq)
+    )
 
 
 def _forms(raw: bytes) -> list[bytes]:

@@ -209,7 +209,11 @@ async def test_a_renamed_unit_is_updated_with_an_event(tipline_db: Settings) -> 
     result = await services.import_file(SYSTEM, "u.csv", csv_bytes(rows))
     assert (result.created, result.updated, result.unchanged) == (0, 1, len(BASE) - 1)
     assert await OrgUnit.count().where(OrgUnit.name == "石桥新村") == 1
-    events = await CustodyEvent.select().where(CustodyEvent.seq > events_before)
+    events = (
+        await CustodyEvent.select()
+        .where(CustodyEvent.seq > events_before)
+        .order_by(CustodyEvent.seq)
+    )
     assert [e["action"] for e in events] == ["orgunit.updated", "orgunits.imported"]
     assert json.loads(events[0]["payload"])["previous_name"] == "石桥村"
 
